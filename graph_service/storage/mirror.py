@@ -1,0 +1,79 @@
+"""The in-memory mirror of a graph's structure, for traversal and analytics.
+
+It holds only what never changes once written — node ids and kinds, relationship
+endpoints and types — as compact arrays; properties stay in the system of record.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Collection, Iterable
+
+from graph_service.storage.records import EdgeList
+from schema import NODE_KINDS, RELATIONSHIP_TYPES
+
+KIND_CODES = {k.name: i for i, k in enumerate(NODE_KINDS)}
+KIND_NAMES = [k.name for k in NODE_KINDS]
+TYPE_CODES = {r.name: i for i, r in enumerate(RELATIONSHIP_TYPES)}
+TYPE_NAMES = [r.name for r in RELATIONSHIP_TYPES]
+
+
+class GraphMirror:
+    """Node index and edge arrays; append-only between clears."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.index: dict[str, int] = {}
+        self.kinds = array("b")
+        self.src = array("i")
+        self.dst = array("i")
+        self.type = array("b")
+        # Hashes of relationship identities: a cheap "maybe present" test. A hit is
+        # confirmed against the system of record, so a collision costs a lookup only.
+        self.identity_hashes: set[int] = set()
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self.index
+
+    def add_nodes(self, rows: Iterable[tuple[str, str]]) -> None:
+        """Add (id, kind) pairs not seen before."""
+        index, ids, kinds = self.index, self.ids, self.kinds
+        for node_id, kind in rows:
+            if node_id not in index:
+                index[node_id] = len(ids)
+                ids.append(node_id)
+                kinds.append(KIND_CODES[kind])
+
+    def add_relationships(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
+        """Add (source, type, target, key) relationships that are new to the store."""
+        index, hashes = self.index, self.identity_hashes
+        src, dst, types = self.src, self.dst, self.type
+        for identity in rows:
+            hashes.add(hash(identity))
+            source, rel_type, target, _ = identity
+            src.append(index[source])
+            dst.append(index[target])
+            types.append(TYPE_CODES[rel_type])
+
+    def may_have_relationship(self, identity: tuple[str, str, str, str]) -> bool:
+        """False means certainly absent; True means look it up."""
+        return hash(identity) in self.identity_hashes
+
+    def edge_list(self, version: int, rel_types: Collection[str] | None) -> EdgeList:
+        if rel_types is None:
+            src, dst, types = self.src, self.dst, self.type
+        else:
+            wanted = {TYPE_CODES[t] for t in rel_types}
+            keep = [j for j, t in enumerate(self.type) if t in wanted]
+            src = array("i", (self.src[j] for j in keep))
+            dst = array("i", (self.dst[j] for j in keep))
+            types = array("b", (self.type[j] for j in keep))
+        return EdgeList(
+            version=version,
+            node_ids=list(self.ids),
+            node_kinds=[KIND_NAMES[c] for c in self.kinds],
+            sources=array("i", src),
+            targets=array("i", dst),
+            types=array("b", types),
+            rel_types=list(TYPE_NAMES),
+        )

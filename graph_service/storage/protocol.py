@@ -1,0 +1,102 @@
+"""The store protocol: what the embedded (SQLite) and Neo4j stores both implement.
+
+Ordering contracts, so both stores give the same answers:
+
+* ``find_nodes`` orders by node id (code point order); the cursor is the last id.
+* ``search`` orders by node id.
+* ``neighbors`` orders by (neighbour id, relationship type, direction, relationship key);
+  the cursor encodes that tuple (see :mod:`graph_service.storage.cursors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Protocol, runtime_checkable
+
+from graph_service.storage.records import (
+    Direction,
+    EdgeList,
+    Neighbor,
+    Node,
+    Page,
+    Relationship,
+    Stats,
+    WriteSummary,
+)
+from schema import Value
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A graph store. Every write bumps the graph version."""
+
+    url: str
+
+    def version(self) -> int:
+        """The graph version: a number every committed write increases."""
+        ...
+
+    def upsert(
+        self, nodes: Iterable[Node], relationships: Iterable[Relationship] = ()
+    ) -> WriteSummary:
+        """Idempotently create or merge nodes and relationships.
+
+        A repeated node or relationship merges: newer non-null properties win, sources and
+        origins accumulate, the stronger evidence wins. Relationship endpoints must exist
+        (in this batch or already in the store), else :class:`StoreError` and nothing is
+        written. Writing facts identical to what is stored does not bump the version.
+        """
+        ...
+
+    def get_node(self, node_id: str) -> Node | None: ...
+
+    def get_nodes(self, node_ids: Sequence[str]) -> dict[str, Node]:
+        """The nodes that exist among ``node_ids``, by id."""
+        ...
+
+    def find_nodes(
+        self,
+        kind: str | None = None,
+        filters: Mapping[str, Value] | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Page[Node]:
+        """Nodes of a kind whose properties equal ``filters``, ordered by id."""
+        ...
+
+    def search(
+        self, text: str, kinds: Collection[str] | None = None, first: int = 20
+    ) -> list[Node]:
+        """Nodes whose label, key or other names contain ``text`` (normalized: NFC,
+        case-folded, ё as е), ordered by id."""
+        ...
+
+    def neighbors(
+        self,
+        node_id: str,
+        rel_types: Collection[str] | None = None,
+        direction: Direction = Direction.BOTH,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Page[Neighbor]: ...
+
+    def relationships(
+        self,
+        rel_types: Collection[str] | None = None,
+        first: int = 1000,
+        after: str | None = None,
+    ) -> Page[Relationship]:
+        """All relationships (of some types), ordered by relationship id."""
+        ...
+
+    def stats(self) -> Stats: ...
+
+    def edge_list(self, rel_types: Collection[str] | None = None) -> EdgeList:
+        """Every node and the relationships of the given types, as arrays for analytics."""
+        ...
+
+    def clear(self) -> None:
+        """Delete everything (bumps the version)."""
+        ...
+
+    def close(self) -> None: ...

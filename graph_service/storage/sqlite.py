@@ -1,0 +1,604 @@
+"""The embedded store: a SQLite file is the system of record, the structure is mirrored
+in memory for traversal and analytics.
+
+* WAL journal, ``synchronous=NORMAL``: a committed write survives ``kill -9`` of any process.
+* One transaction per :meth:`SqliteStore.upsert` call: a batch is written whole or not at all.
+* Rows are never rewritten under a new rowid and only :meth:`clear` deletes, so the
+  mirror catches up with another process's commits by reading rows past the last rowid
+  it saw; ``clear`` bumps an epoch that makes every reader reload from scratch.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from graph_service.errors import InvalidArgument, StoreError, StoreUnavailable
+from graph_service.storage import cursors
+from graph_service.storage.mirror import GraphMirror
+from graph_service.storage.records import (
+    Direction,
+    EdgeList,
+    Neighbor,
+    Node,
+    Page,
+    Provenance,
+    Relationship,
+    Stats,
+    WriteSummary,
+)
+from graph_service.storage.text import normalize, search_text
+from schema import NODE_KIND_BY_NAME, Value, node_kind, relationship_type
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('version', 0), ('epoch', 0), ('format', 1);
+CREATE TABLE IF NOT EXISTS nodes (
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    props TEXT NOT NULL,
+    sources TEXT NOT NULL,
+    evidence TEXT,
+    origins TEXT NOT NULL,
+    search TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rels (
+    src INTEGER NOT NULL,  -- rowid of the source node
+    type TEXT NOT NULL,
+    dst INTEGER NOT NULL,  -- rowid of the target node
+    key TEXT NOT NULL,
+    props TEXT NOT NULL,
+    sources TEXT NOT NULL,
+    evidence TEXT,
+    origins TEXT NOT NULL,
+    UNIQUE (src, type, dst, key)
+);
+CREATE INDEX IF NOT EXISTS rels_by_target ON rels (dst, type);
+CREATE TEMP VIEW IF NOT EXISTS rels_by_id AS
+    SELECT s.id AS src, r.type, d.id AS dst, r.key, r.props, r.sources, r.evidence,
+           r.origins, r.src AS src_row, r.dst AS dst_row
+    FROM rels r JOIN nodes s ON s.rowid = r.src JOIN nodes d ON d.rowid = r.dst;
+"""
+
+_NODE_COLUMNS = "id, kind, key, props, sources, evidence, origins"
+_REL_COLUMNS = "src, type, dst, key, props, sources, evidence, origins"
+_CHUNK = 500  # host parameters per IN (...) list
+
+T = TypeVar("T")
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+_SEP = "\x1f"  # joins source ids and origins; neither ever contains it
+
+
+def _dump_props(props: Mapping[str, Value]) -> str:
+    return _encode(props) if props else "{}"
+
+
+def _join(items: tuple[str, ...]) -> str:
+    return _SEP.join(items)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(text.split(_SEP)) if text else ()
+
+
+def _node_from_row(row: Sequence[Any]) -> Node:
+    node_id, kind, key, props, sources, evidence, origins = row
+    return Node(
+        node_id, kind, key, json.loads(props),
+        Provenance(_split(sources), evidence, _split(origins)),
+    )
+
+
+def _rel_from_row(row: Sequence[Any]) -> Relationship:
+    src, rel_type, dst, key, props, sources, evidence, origins = row
+    return Relationship(
+        src, rel_type, dst, key, json.loads(props),
+        Provenance(_split(sources), evidence, _split(origins)),
+    )
+
+
+def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class SqliteStore:
+    """The embedded store. One serving process; other processes may write beside it."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=30
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA cache_size=-262144")  # 256 MB
+            self._db.execute("PRAGMA temp_store=MEMORY")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as e:
+            raise StoreUnavailable(f"cannot open {self.path}: {e}") from None
+        self._mirror = GraphMirror()
+        self._epoch = -1
+        self._data_version = -1
+        self._last_node_rowid = 0
+        self._last_rel_rowid = 0
+        self._sync(force=True)
+
+    # -- keeping the mirror in step with the file ---------------------------------------
+
+    def _meta(self, name: str) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return int(row[0])
+
+    def _sync(self, force: bool = False) -> None:
+        """Catch up with commits made by any connection since we last looked."""
+        data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if data_version == self._data_version and not force:
+            return
+        with self._read():
+            self._catch_up()
+        self._data_version = data_version
+
+    @contextmanager
+    def _read(self) -> Iterator[None]:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN")
+                try:
+                    yield
+                finally:
+                    self._db.execute("COMMIT")
+            except sqlite3.Error as e:
+                raise StoreError(f"reading {self.path} failed: {e}") from None
+
+    def _reading(self, fn: Callable[[], T]) -> T:
+        with self._lock:
+            self._sync()
+            with self._read():
+                return fn()
+
+    # -- protocol: reads ----------------------------------------------------------------
+
+    def version(self) -> int:
+        with self._lock:
+            self._sync()
+            return self._meta("version")
+
+    def get_node(self, node_id: str) -> Node | None:
+        return self.get_nodes([node_id]).get(node_id)
+
+    def get_nodes(self, node_ids: Sequence[str]) -> dict[str, Node]:
+        return self._reading(lambda: self._fetch_nodes(node_ids))
+
+    def find_nodes(
+        self,
+        kind: str | None = None,
+        filters: Mapping[str, Value] | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Page[Node]:
+        where, params = self._node_conditions(kind, filters)
+
+        def run() -> Page[Node]:
+            condition = " AND ".join(where) or "1"
+            total = self._db.execute(
+                f"SELECT count(*) FROM nodes WHERE {condition}", params
+            ).fetchone()[0]
+            page_where, page_params = list(where), list(params)
+            if after is not None:
+                page_where.append("id > ?")
+                page_params.append(cursors.decode(after, 1)[0])
+            rows = self._db.execute(
+                f"SELECT {_NODE_COLUMNS} FROM nodes WHERE {' AND '.join(page_where) or '1'} "
+                "ORDER BY id LIMIT ?",
+                [*page_params, first + 1],
+            ).fetchall()
+            items = [_node_from_row(r) for r in rows[:first]]
+            end = cursors.encode(items[-1].id) if items else after
+            return Page(items, total, end, len(rows) > first)
+
+        return self._reading(run)
+
+    @staticmethod
+    def _node_conditions(
+        kind: str | None, filters: Mapping[str, Value] | None
+    ) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        if kind is not None:
+            node_kind(kind)
+            # Ids start with "Kind:", so a kind is a range of the id index (";" follows ":").
+            where.append("id >= ? AND id < ?")
+            params.extend((f"{kind}:", f"{kind};"))
+        for name, value in (filters or {}).items():
+            if isinstance(value, list):
+                raise InvalidArgument(f"filter on {name!r}: lists cannot be compared")
+            if kind is not None and NODE_KIND_BY_NAME[kind].property(name) is None:
+                raise InvalidArgument(f"{kind} has no property {name!r}")
+            where.append("json_extract(props, ?) = ?")
+            params.extend((f'$."{name}"', value))
+        return where, params
+
+    def search(
+        self, text: str, kinds: Collection[str] | None = None, first: int = 20
+    ) -> list[Node]:
+        needle = normalize(text.strip())
+        if not needle:
+            return []
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where = ["search LIKE ? ESCAPE '\\'"]
+        params: list[Any] = [f"%{escaped}%"]
+        if kinds:
+            for k in kinds:
+                node_kind(k)
+            where.append(f"kind IN ({','.join('?' * len(kinds))})")
+            params.extend(kinds)
+
+        def run() -> list[Node]:
+            # LIKE folds ASCII case only; the search column is already folded, so the
+            # needle is too, and case_sensitive_like keeps LIKE from folding further.
+            self._db.execute("PRAGMA case_sensitive_like = ON")
+            rows = self._db.execute(
+                f"SELECT {_NODE_COLUMNS} FROM nodes WHERE {' AND '.join(where)} "
+                "ORDER BY id LIMIT ?",
+                [*params, first],
+            ).fetchall()
+            return [_node_from_row(r) for r in rows]
+
+        return self._reading(run)
+
+    def neighbors(
+        self,
+        node_id: str,
+        rel_types: Collection[str] | None = None,
+        direction: Direction = Direction.BOTH,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Page[Neighbor]:
+        type_sql, type_params = _type_condition(rel_types, "r.type")
+        arms: list[str] = []
+        params: list[Any] = []
+        columns = "s.id, r.type, d.id, r.key, r.props, r.sources, r.evidence, r.origins"
+        joins = "JOIN nodes s ON s.rowid = r.src JOIN nodes d ON d.rowid = r.dst"
+        if direction in (Direction.OUT, Direction.BOTH):
+            arms.append(
+                f"SELECT {columns}, d.id AS other, 'out' AS dir, r.type AS rtype, r.key AS rkey "
+                f"FROM rels r {joins} WHERE r.src = ?{type_sql}"
+            )
+            params.extend([None, *type_params])
+        if direction in (Direction.IN, Direction.BOTH):
+            arms.append(
+                f"SELECT {columns}, s.id AS other, 'in' AS dir, r.type AS rtype, r.key AS rkey "
+                f"FROM rels r {joins} WHERE r.dst = ?{type_sql}"
+            )
+            params.extend([None, *type_params])
+        union = " UNION ALL ".join(arms)
+
+        def run() -> Page[Neighbor]:
+            position = self._mirror.index.get(node_id)
+            if position is None:
+                return Page([], 0, None, False)
+            params[:] = [position + 1 if p is None else p for p in params]
+            total = self._db.execute(f"SELECT count(*) FROM ({union})", params).fetchone()[0]
+            page_sql = f"SELECT * FROM ({union})"
+            page_params = list(params)
+            if after is not None:
+                page_sql += " WHERE (other, rtype, dir, rkey) > (?, ?, ?, ?)"
+                page_params.extend(cursors.decode(after, 4))
+            page_sql += " ORDER BY other, rtype, dir, rkey LIMIT ?"
+            rows = self._db.execute(page_sql, [*page_params, first + 1]).fetchall()[: first + 1]
+            has_next = len(rows) > first
+            rows = rows[:first]
+            others = self._fetch_nodes([r[8] for r in rows])
+            items = [
+                Neighbor(_rel_from_row(r[:8]), others[r[8]], Direction(r[9])) for r in rows
+            ]
+            end = cursors.encode(rows[-1][8], rows[-1][1], rows[-1][9], rows[-1][3]) if rows else after
+            return Page(items, total, end, has_next)
+
+        return self._reading(run)
+
+    def _fetch_nodes(self, node_ids: Sequence[str]) -> dict[str, Node]:
+        found: dict[str, Node] = {}
+        for chunk in _chunks(list(dict.fromkeys(node_ids))):
+            marks = ",".join("?" * len(chunk))
+            for row in self._db.execute(
+                f"SELECT {_NODE_COLUMNS} FROM nodes WHERE id IN ({marks})", chunk
+            ):
+                found[row[0]] = _node_from_row(row)
+        return found
+
+    def relationships(
+        self,
+        rel_types: Collection[str] | None = None,
+        first: int = 1000,
+        after: str | None = None,
+    ) -> Page[Relationship]:
+        type_sql, type_params = _type_condition(rel_types)
+
+        def run() -> Page[Relationship]:
+            base = f"FROM rels_by_id WHERE 1{type_sql}"
+            total = self._db.execute(f"SELECT count(*) {base}", type_params).fetchone()[0]
+            sql = f"SELECT {_REL_COLUMNS} {base}"
+            params = list(type_params)
+            if after is not None:
+                sql += " AND (src, type, dst, key) > (?, ?, ?, ?)"
+                params.extend(cursors.decode(after, 4))
+            rows = self._db.execute(
+                sql + " ORDER BY src, type, dst, key LIMIT ?", [*params, first + 1]
+            ).fetchall()
+            items = [_rel_from_row(r) for r in rows[:first]]
+            end = cursors.encode(*items[-1].identity) if items else after
+            return Page(items, total, end, len(rows) > first)
+
+        return self._reading(run)
+
+    def stats(self) -> Stats:
+        def run() -> Stats:
+            kinds = dict(self._db.execute("SELECT kind, count(*) FROM nodes GROUP BY kind"))
+            types = dict(self._db.execute("SELECT type, count(*) FROM rels GROUP BY type"))
+            return Stats(self._meta("version"), kinds, types)
+
+        return self._reading(run)
+
+    def edge_list(self, rel_types: Collection[str] | None = None) -> EdgeList:
+        for t in rel_types or ():
+            relationship_type(t)
+        with self._lock:
+            self._sync()
+            return self._mirror.edge_list(self._meta("version"), rel_types)
+
+    # -- protocol: writes ---------------------------------------------------------------
+
+    def upsert(
+        self, nodes: Iterable[Node], relationships: Iterable[Relationship] = ()
+    ) -> WriteSummary:
+        node_batch = _dedupe(nodes, lambda n: n.id)
+        rel_batch = _dedupe(relationships, lambda r: (r.source, r.type, r.target, r.key))
+        summary = WriteSummary()
+        with self._lock:
+            self._sync()
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as e:
+                raise StoreUnavailable(f"cannot write {self.path}: {e}") from None
+            try:
+                # Another process may have committed since our last look.
+                self._catch_up()
+                self._check_endpoints(node_batch, rel_batch)
+                self._mirror.add_nodes((n.id, n.kind) for n in self._write_nodes(node_batch, summary))
+                self._mirror.add_relationships(self._write_relationships(rel_batch, summary))
+                if summary.total_written:
+                    self._db.execute("UPDATE meta SET value = value + 1 WHERE name = 'version'")
+                summary.version = self._meta("version")
+                self._db.execute("COMMIT")
+            except BaseException as e:
+                self._db.execute("ROLLBACK")
+                self._epoch = -1  # the mirror may hold uncommitted rows: rebuild it
+                self._sync(force=True)
+                if isinstance(e, sqlite3.Error):
+                    raise StoreError(f"writing {self.path} failed: {e}") from None
+                raise
+            self._last_node_rowid = len(self._mirror.ids)
+            self._last_rel_rowid = self._max_rowid("rels")
+            self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        return summary
+
+    def _max_rowid(self, table: str) -> int:
+        return int(self._db.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}").fetchone()[0])
+
+    def _catch_up(self) -> None:
+        """Add to the mirror the rows committed since it last looked (inside a transaction)."""
+        epoch = self._meta("epoch")
+        if epoch != self._epoch:
+            self._mirror = GraphMirror()
+            self._last_node_rowid = self._last_rel_rowid = 0
+            self._epoch = epoch
+        nodes = self._db.execute(
+            "SELECT rowid, id, kind FROM nodes WHERE rowid > ? ORDER BY rowid",
+            (self._last_node_rowid,),
+        ).fetchall()
+        if nodes:
+            if nodes[0][0] != len(self._mirror.ids) + 1:
+                raise StoreError(f"{self.path}: node rows are not contiguous; the file is damaged")
+            self._mirror.add_nodes((r[1], r[2]) for r in nodes)
+            self._last_node_rowid = nodes[-1][0]
+        rels = self._db.execute(
+            "SELECT rowid, src, type, dst, key FROM rels WHERE rowid > ? ORDER BY rowid",
+            (self._last_rel_rowid,),
+        ).fetchall()
+        if rels:
+            ids = self._mirror.ids
+            self._mirror.add_relationships((ids[r[1] - 1], r[2], ids[r[3] - 1], r[4]) for r in rels)
+            self._last_rel_rowid = rels[-1][0]
+
+    def _check_endpoints(
+        self, nodes: dict[str, Node], rels: dict[tuple[str, str, str, str], Relationship]
+    ) -> None:
+        index = self._mirror.index
+        missing = sorted(
+            {
+                e
+                for (src, _, dst, _) in rels
+                for e in (src, dst)
+                if e not in index and e not in nodes
+            }
+        )
+        if missing:
+            shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+            raise StoreError(f"relationships name nodes that do not exist: {shown}")
+
+    def _write_nodes(self, batch: dict[str, Node], summary: WriteSummary) -> list[Node]:
+        index = self._mirror.index
+        existing_ids = [node_id for node_id in batch if node_id in index]
+        existing = self._fetch_nodes(existing_ids) if existing_ids else {}
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        created: list[Node] = []
+        outcomes: Counter[tuple[str, str]] = Counter()
+        next_rowid = len(self._mirror.ids) + 1
+        for node in batch.values():
+            old = existing.get(node.id)
+            if old is None:
+                row = node
+                outcome = "created"
+            else:
+                row = old.merged(node)
+                outcome = "unchanged" if row == old else "updated"
+            outcomes[outcome, node.kind] += 1
+            if outcome == "unchanged":
+                continue
+            p = row.provenance
+            props = row.properties
+            values = (
+                _encode(props) if props else "{}", _SEP.join(p.sources), p.evidence,
+                _SEP.join(p.origins), search_text(row),
+            )
+            if old is None:
+                # Node rowids are positions in the mirror (plus one): rels refer to them.
+                inserts.append((next_rowid, row.id, row.kind, row.key, *values))
+                next_rowid += 1
+                created.append(node)
+            else:
+                updates.append((*values, row.id))
+        self._db.executemany(
+            "INSERT INTO nodes (rowid, id, kind, key, props, sources, evidence, origins, search) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            inserts,
+        )
+        self._db.executemany(
+            "UPDATE nodes SET props = ?, sources = ?, evidence = ?, origins = ?, search = ? "
+            "WHERE id = ?",
+            updates,
+        )
+        _count(summary, outcomes)
+        return created
+
+    def _existing_relationships(
+        self, identities: list[tuple[str, str, str, str]]
+    ) -> dict[tuple[str, str, str, str], Relationship]:
+        found: dict[tuple[str, str, str, str], Relationship] = {}
+        for identity in identities:
+            row = self._db.execute(
+                f"SELECT {_REL_COLUMNS} FROM rels_by_id WHERE src_row = ? AND type = ? "
+                "AND dst_row = ? AND key = ?",
+                self._row_identity(identity),
+            ).fetchone()
+            if row is not None:
+                found[identity] = _rel_from_row(row)
+        return found
+
+    def _row_identity(self, identity: tuple[str, str, str, str]) -> tuple[int, str, int, str]:
+        index = self._mirror.index
+        return (index[identity[0]] + 1, identity[1], index[identity[2]] + 1, identity[3])
+
+    def _write_relationships(
+        self, batch: dict[tuple[str, str, str, str], Relationship], summary: WriteSummary
+    ) -> list[tuple[str, str, str, str]]:
+        maybe_present = self._mirror.may_have_relationship
+        maybe = [identity for identity in batch if maybe_present(identity)]
+        existing = self._existing_relationships(maybe) if maybe else {}
+        index = self._mirror.index
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        created: list[tuple[str, str, str, str]] = []
+        outcomes: Counter[tuple[str, str]] = Counter()
+        for identity, rel in batch.items():
+            old = existing.get(identity) if existing else None
+            if old is None:
+                row = rel
+                outcome = "created"
+            else:
+                row = old.merged(rel)
+                outcome = "unchanged" if row == old else "updated"
+            outcomes[outcome, rel.type] += 1
+            if outcome == "unchanged":
+                continue
+            p = row.provenance
+            props = row.properties
+            values = (
+                _encode(props) if props else "{}", _SEP.join(p.sources), p.evidence,
+                _SEP.join(p.origins),
+            )
+            src, rel_type, dst, key = identity
+            if old is None:
+                inserts.append((index[src] + 1, rel_type, index[dst] + 1, key, *values))
+                created.append(identity)
+            else:
+                updates.append((*values, index[src] + 1, rel_type, index[dst] + 1, key))
+        self._db.executemany(
+            "INSERT INTO rels (src, type, dst, key, props, sources, evidence, origins) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            inserts,
+        )
+        self._db.executemany(
+            "UPDATE rels SET props = ?, sources = ?, evidence = ?, origins = ? "
+            "WHERE src = ? AND type = ? AND dst = ? AND key = ?",
+            updates,
+        )
+        _count(summary, outcomes)
+        return created
+
+    def clear(self) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM rels")
+                self._db.execute("DELETE FROM nodes")
+                self._db.execute(
+                    "UPDATE meta SET value = value + 1 WHERE name IN ('version', 'epoch')"
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._sync(force=True)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _type_condition(
+    rel_types: Collection[str] | None, column: str = "type"
+) -> tuple[str, list[str]]:
+    if rel_types is None:
+        return "", []
+    for t in rel_types:
+        relationship_type(t)
+    types = sorted(set(rel_types))
+    return f" AND {column} IN ({','.join('?' * len(types))})", types
+
+
+def _dedupe(
+    items: Iterable[T], identity: Callable[[T], Any]
+) -> dict[Any, T]:
+    """Merge repeats within one batch, keeping first-seen order, keyed by identity."""
+    items = items if isinstance(items, list | tuple) else list(items)
+    merged: dict[Any, T] = {identity(item): item for item in items}
+    if len(merged) == len(items):
+        return merged
+    merged = {}
+    for item in items:
+        key = identity(item)
+        previous = merged.get(key)
+        merged[key] = item if previous is None else previous.merged(item)  # type: ignore[attr-defined]
+    return merged
+
+
+def _count(summary: WriteSummary, outcomes: Counter[tuple[str, str]]) -> None:
+    for (outcome, name), n in sorted(outcomes.items()):
+        summary.count(outcome, name, n)
