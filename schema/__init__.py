@@ -14,6 +14,7 @@ from schema.model import (
     RelationshipType,
     ValueType,
 )
+from schema.records import Node, Provenance, Relationship
 from schema.validation import (
     Value,
     check_endpoints,
@@ -36,9 +37,12 @@ __all__ = [
     "REL_TYPE_BY_NAME",
     "Evidence",
     "ModelError",
+    "Node",
     "NodeKind",
     "PartialDate",
     "Property",
+    "Provenance",
+    "Relationship",
     "RelationshipType",
     "Value",
     "ValueType",

@@ -14,10 +14,7 @@ def neo4j_constraints() -> list[str]:
     for kind in NODE_KINDS:
         name = kind.name.lower()
         statements.append(
-            f"CREATE CONSTRAINT {name}_id IF NOT EXISTS "
-            f"FOR (n:{kind.name}) REQUIRE n.id IS UNIQUE"
+            f"CREATE CONSTRAINT {name}_id IF NOT EXISTS FOR (n:{kind.name}) REQUIRE n.id IS UNIQUE"
         )
-    statements.append(
-        "CREATE CONSTRAINT node_id IF NOT EXISTS FOR (n:Node) REQUIRE n.id IS UNIQUE"
-    )
+    statements.append("CREATE CONSTRAINT node_id IF NOT EXISTS FOR (n:Node) REQUIRE n.id IS UNIQUE")
     return statements

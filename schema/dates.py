@@ -70,9 +70,7 @@ def parse_iso(text: str) -> PartialDate:
     if m := _NO_YEAR.match(s):
         mo, d = (int(g) for g in m.groups())
         return _checked(None, mo, d, text)
-    raise ModelError(
-        f"{text!r} is not a date: use 2023-08-16, 2023-08, 2023 or --08-16 (no year)"
-    )
+    raise ModelError(f"{text!r} is not a date: use 2023-08-16, 2023-08, 2023 or --08-16 (no year)")
 
 
 def _checked(year: int | None, month: int, day: int | None, text: str) -> PartialDate:

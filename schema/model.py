@@ -7,12 +7,12 @@ the spreadsheet templates — is derived from the declarations in this module.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
 
-class ValueType(str, Enum):
+class ValueType(StrEnum):
     """The type of a property value as it is stored."""
 
     TEXT = "text"
@@ -75,7 +75,7 @@ def _index(props: tuple[Property, ...]) -> dict[str, Property]:
     return {p.name: p for p in props}
 
 
-class Evidence(str, Enum):
+class Evidence(StrEnum):
     """How well a fact is supported, strongest first."""
 
     DOCUMENTED = "documented"
@@ -162,8 +162,12 @@ NODE_KINDS: Final[tuple[NodeKind, ...]] = (
             P("name", aliases=("фио", "имя")),
             P("public", _T.BOOLEAN, aliases=("публичное лицо",)),
             P("position", aliases=("должность",)),
-            P("aliases", _T.TEXT_LIST, description="other spellings of the name",
-              aliases=("другие написания",)),
+            P(
+                "aliases",
+                _T.TEXT_LIST,
+                description="other spellings of the name",
+                aliases=("другие написания",),
+            ),
         ),
     ),
     NodeKind(
@@ -244,43 +248,71 @@ _RECEIVED = (
 
 RELATIONSHIP_TYPES: Final[tuple[RelationshipType, ...]] = (
     RelationshipType(
-        "SUBORDINATE_TO", ("Institution", "Authority"), ("Authority",),
+        "SUBORDINATE_TO",
+        ("Institution", "Authority"),
+        ("Authority",),
         "The source answers to (is founded or overseen by) the target authority.",
     ),
     RelationshipType(
-        "WORKS_AT", ("Person",), ("Institution", "Authority"),
+        "WORKS_AT",
+        ("Person",),
+        ("Institution", "Authority"),
         "A person's job; parallel roles at one employer use the relationship key.",
-        (P("role", aliases=("роль", "должность")), P("head", _T.BOOLEAN, aliases=("руководитель",))),
+        (
+            P("role", aliases=("роль", "должность")),
+            P("head", _T.BOOLEAN, aliases=("руководитель",)),
+        ),
     ),
     RelationshipType(
-        "ISSUED", ("Authority", "Institution", "Person"), ("Directive",),
-        "The source issued the directive.", instruction_flow=True,
+        "ISSUED",
+        ("Authority", "Institution", "Person"),
+        ("Directive",),
+        "The source issued the directive.",
+        instruction_flow=True,
     ),
     RelationshipType(
-        "TARGETS", ("Directive",), ("Authority", "Institution", "Person"),
-        "The directive was addressed to the target.", _RECEIVED, instruction_flow=True,
+        "TARGETS",
+        ("Directive",),
+        ("Authority", "Institution", "Person"),
+        "The directive was addressed to the target.",
+        _RECEIVED,
+        instruction_flow=True,
     ),
     RelationshipType(
-        "RELAYS", ("Directive",), ("Directive",),
+        "RELAYS",
+        ("Directive",),
+        ("Directive",),
         "The (newer) source directive passes on the (earlier) target directive.",
         instruction_flow=True,
     ),
-    RelationshipType("REQUIRES", ("Directive",), ("Poll",),
-                     "The directive requires answering the poll."),
+    RelationshipType(
+        "REQUIRES", ("Directive",), ("Poll",), "The directive requires answering the poll."
+    ),
     RelationshipType("INITIATED", ("Authority",), ("Poll",), "The authority initiated the poll."),
     RelationshipType("HOSTED_ON", ("Poll",), ("Platform",), "The poll runs on the platform."),
-    RelationshipType("OPERATES", ("Authority",), ("Platform",),
-                     "The authority is responsible for the platform."),
+    RelationshipType(
+        "OPERATES", ("Authority",), ("Platform",), "The authority is responsible for the platform."
+    ),
     RelationshipType("ABOUT", ("Poll",), ("Election",), "The poll is about the election."),
     RelationshipType(
-        "CANDIDATE_IN", ("Person",), ("Election",), "The person stands in the election.",
+        "CANDIDATE_IN",
+        ("Person",),
+        ("Election",),
+        "The person stands in the election.",
         (P("party", aliases=("партия",)),),
     ),
-    RelationshipType("MEMBER_OF", ("Person",), ("Party",),
-                     "The person belongs to (or leads a group of) the party.",
-                     (P("role", aliases=("роль",)),)),
     RelationshipType(
-        "APPEALED_TO", ("Person",), ("Authority",), "The person appealed to the authority.",
+        "MEMBER_OF",
+        ("Person",),
+        ("Party",),
+        "The person belongs to (or leads a group of) the party.",
+        (P("role", aliases=("роль",)),),
+    ),
+    RelationshipType(
+        "APPEALED_TO",
+        ("Person",),
+        ("Authority",),
+        "The person appealed to the authority.",
         (P("date", _T.DATE, aliases=("дата",)), P("request", aliases=("просьба", "требование"))),
     ),
 )

@@ -62,7 +62,9 @@ def split_node_id(node_id_: str) -> tuple[str, str]:
     """``'Institution:4826012345'`` → ``('Institution', '4826012345')``; checks both parts."""
     kind, sep, key = node_id_.partition(":")
     if not sep:
-        raise ModelError(f"{node_id_!r} is not a node id: write it as Kind:key, e.g. Authority:lipetsk-dip")
+        raise ModelError(
+            f"{node_id_!r} is not a node id: write it as Kind:key, e.g. Authority:lipetsk-dip"
+        )
     node_kind(kind)
     return kind, check_key(kind, key)
 
@@ -125,8 +127,7 @@ def check_properties(
         prop = known.get(name)
         if prop is None:
             raise ModelError(
-                f"{owner} has no property {name!r}; its properties: "
-                f"{', '.join(known) or '(none)'}"
+                f"{owner} has no property {name!r}; its properties: {', '.join(known) or '(none)'}"
             )
         out[name] = check_value(owner, prop, value)
     return out

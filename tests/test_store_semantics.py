@@ -56,8 +56,12 @@ def test_every_write_bumps_the_version(store: Store) -> None:
 def test_a_repeated_fact_adds_its_source_and_keeps_the_stronger_evidence(store: Store) -> None:
     store.upsert([Node.create("Source", "second", {"title": "Second"})])
     store.upsert([authority("a", "A")])
-    later = Node.create("Authority", "a", {"region": "Lipetsk"},
-                        Provenance(("Source:second",), "documented", ("b.csv#authorities!2",)))
+    later = Node.create(
+        "Authority",
+        "a",
+        {"region": "Lipetsk"},
+        Provenance(("Source:second",), "documented", ("b.csv#authorities!2",)),
+    )
     summary = store.upsert([later])
     assert summary.updated == {"Authority": 1}
     got = store.get_node("Authority:a")
@@ -77,18 +81,26 @@ def test_relationship_to_a_missing_node_is_refused_and_nothing_is_written(store:
 
 def test_parallel_relationships_are_told_apart_by_key(store: Store) -> None:
     store.upsert([Node.create("Person", "p1", {"public": False}), institution("1", "I")])
-    store.upsert([], [
-        Relationship.create("Person:p1", "WORKS_AT", "Institution:1", {"role": "teacher"}, key="1"),
-        Relationship.create("Person:p1", "WORKS_AT", "Institution:1", {"role": "librarian"}, key="2"),
-    ])
+    store.upsert(
+        [],
+        [
+            Relationship.create(
+                "Person:p1", "WORKS_AT", "Institution:1", {"role": "teacher"}, key="1"
+            ),
+            Relationship.create(
+                "Person:p1", "WORKS_AT", "Institution:1", {"role": "librarian"}, key="2"
+            ),
+        ],
+    )
     page = store.neighbors("Person:p1")
     assert [n.relationship.properties["role"] for n in page.items] == ["teacher", "librarian"]
     assert page.total_count == 2
 
 
 def test_find_nodes_pages_without_gaps_or_repeats(store: Store) -> None:
-    store.upsert([institution(f"{i:04d}", f"School {i}", i % 3) for i in range(23)]
-                 + [authority("x", "X")])
+    store.upsert(
+        [institution(f"{i:04d}", f"School {i}", i % 3) for i in range(23)] + [authority("x", "X")]
+    )
     seen: list[str] = []
     after = None
     while True:
@@ -111,12 +123,17 @@ def test_find_nodes_filters_on_property_values(store: Store) -> None:
 
 
 def test_search_is_case_insensitive_for_cyrillic_and_treats_yo_as_ye(store: Store) -> None:
-    store.upsert([
-        Node.create("Person", "averov", {"name": "Дмитрий Аверов", "public": True}),
-        Node.create("Person", "yolkin", {"name": "Пётр Ёлкин", "public": True}),
-        Node.create("Person", "tokarev-s", {"name": "Sergey Tokarev", "public": True,
-                                            "aliases": ["Sergei Tokarev"]}),
-    ])
+    store.upsert(
+        [
+            Node.create("Person", "averov", {"name": "Дмитрий Аверов", "public": True}),
+            Node.create("Person", "yolkin", {"name": "Пётр Ёлкин", "public": True}),
+            Node.create(
+                "Person",
+                "tokarev-s",
+                {"name": "Sergey Tokarev", "public": True, "aliases": ["Sergei Tokarev"]},
+            ),
+        ]
+    )
     assert [n.key for n in store.search("АВЕРОВ")] == ["averov"]
     assert [n.key for n in store.search("елкин")] == ["yolkin"]
     assert [n.key for n in store.search("ЁЛКИН")] == ["yolkin"]
@@ -135,10 +152,15 @@ def test_neighbors_filter_by_type_and_direction_and_count(store: Store) -> None:
     )
     incoming = store.neighbors("Authority:mid", ["SUBORDINATE_TO"], Direction.IN, first=3)
     assert incoming.total_count == 7
-    assert [n.node.id for n in incoming.items] == ["Institution:0", "Institution:1", "Institution:2"]
+    assert [n.node.id for n in incoming.items] == [
+        "Institution:0",
+        "Institution:1",
+        "Institution:2",
+    ]
     assert all(n.direction is Direction.IN for n in incoming.items)
-    rest = store.neighbors("Authority:mid", ["SUBORDINATE_TO"], Direction.IN, first=10,
-                           after=incoming.end_cursor)
+    rest = store.neighbors(
+        "Authority:mid", ["SUBORDINATE_TO"], Direction.IN, first=10, after=incoming.end_cursor
+    )
     assert [n.node.key for n in rest.items] == ["3", "4", "5", "6"]
     assert not rest.has_next_page
     out = store.neighbors("Authority:mid", direction=Direction.OUT)
@@ -160,20 +182,29 @@ def test_edge_list_lists_every_node_and_the_chosen_relationships(store: Store) -
     )
     edges = store.edge_list()
     assert sorted(edges.node_ids) == ["Authority:top", "Institution:1"]
-    pairs = [(edges.node_ids[s], edges.rel_types[t], edges.node_ids[d])
-             for s, d, t in zip(edges.sources, edges.targets, edges.types, strict=True)]
+    pairs = [
+        (edges.node_ids[s], edges.rel_types[t], edges.node_ids[d])
+        for s, d, t in zip(edges.sources, edges.targets, edges.types, strict=True)
+    ]
     assert pairs == [("Institution:1", "SUBORDINATE_TO", "Authority:top")]
     assert len(store.edge_list(["WORKS_AT"]).sources) == 0
     assert edges.version == store.version()
 
 
 def test_relationships_page_in_identity_order(store: Store) -> None:
-    store.upsert([authority("b", "B"), authority("a", "A"), authority("c", "C")],
-                 [sub("Authority:c", "Authority:a"), sub("Authority:b", "Authority:a"),
-                  sub("Authority:b", "Authority:c")])
+    store.upsert(
+        [authority("b", "B"), authority("a", "A"), authority("c", "C")],
+        [
+            sub("Authority:c", "Authority:a"),
+            sub("Authority:b", "Authority:a"),
+            sub("Authority:b", "Authority:c"),
+        ],
+    )
     first = store.relationships(first=2)
     assert [r.id for r in first.items] == [
-        "Authority:b-SUBORDINATE_TO->Authority:a", "Authority:b-SUBORDINATE_TO->Authority:c"]
+        "Authority:b-SUBORDINATE_TO->Authority:a",
+        "Authority:b-SUBORDINATE_TO->Authority:c",
+    ]
     rest = store.relationships(first=2, after=first.end_cursor)
     assert [r.id for r in rest.items] == ["Authority:c-SUBORDINATE_TO->Authority:a"]
     assert rest.total_count == 3

@@ -21,6 +21,8 @@ def decode(cursor: str, parts: int) -> tuple[str, ...]:
         value = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise InvalidArgument(f"cursor {cursor!r} is not one this service issued") from None
-    if not (isinstance(value, list) and len(value) == parts and all(isinstance(v, str) for v in value)):
+    if not (
+        isinstance(value, list) and len(value) == parts and all(isinstance(v, str) for v in value)
+    ):
         raise InvalidArgument(f"cursor {cursor!r} is not one this service issued")
     return tuple(value)

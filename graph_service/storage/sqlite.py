@@ -93,7 +93,10 @@ def _split(text: str) -> tuple[str, ...]:
 def _node_from_row(row: Sequence[Any]) -> Node:
     node_id, kind, key, props, sources, evidence, origins = row
     return Node(
-        node_id, kind, key, json.loads(props),
+        node_id,
+        kind,
+        key,
+        json.loads(props),
         Provenance(_split(sources), evidence, _split(origins)),
     )
 
@@ -101,7 +104,11 @@ def _node_from_row(row: Sequence[Any]) -> Node:
 def _rel_from_row(row: Sequence[Any]) -> Relationship:
     src, rel_type, dst, key, props, sources, evidence, origins = row
     return Relationship(
-        src, rel_type, dst, key, json.loads(props),
+        src,
+        rel_type,
+        dst,
+        key,
+        json.loads(props),
         Provenance(_split(sources), evidence, _split(origins)),
     )
 
@@ -303,10 +310,12 @@ class SqliteStore:
             has_next = len(rows) > first
             rows = rows[:first]
             others = self._fetch_nodes([r[8] for r in rows])
-            items = [
-                Neighbor(_rel_from_row(r[:8]), others[r[8]], Direction(r[9])) for r in rows
-            ]
-            end = cursors.encode(rows[-1][8], rows[-1][1], rows[-1][9], rows[-1][3]) if rows else after
+            items = [Neighbor(_rel_from_row(r[:8]), others[r[8]], Direction(r[9])) for r in rows]
+            end = (
+                cursors.encode(rows[-1][8], rows[-1][1], rows[-1][9], rows[-1][3])
+                if rows
+                else after
+            )
             return Page(items, total, end, has_next)
 
         return self._reading(run)
@@ -379,7 +388,9 @@ class SqliteStore:
                 # Another process may have committed since our last look.
                 self._catch_up()
                 self._check_endpoints(node_batch, rel_batch)
-                self._mirror.add_nodes((n.id, n.kind) for n in self._write_nodes(node_batch, summary))
+                self._mirror.add_nodes(
+                    (n.id, n.kind) for n in self._write_nodes(node_batch, summary)
+                )
                 self._mirror.add_relationships(self._write_relationships(rel_batch, summary))
                 if summary.total_written:
                     self._db.execute("UPDATE meta SET value = value + 1 WHERE name = 'version'")
@@ -438,7 +449,9 @@ class SqliteStore:
             }
         )
         if missing:
-            shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+            shown = ", ".join(missing[:10]) + (
+                f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+            )
             raise StoreError(f"relationships name nodes that do not exist: {shown}")
 
     def _write_nodes(self, batch: dict[str, Node], summary: WriteSummary) -> list[Node]:
@@ -464,8 +477,11 @@ class SqliteStore:
             p = row.provenance
             props = row.properties
             values = (
-                _encode(props) if props else "{}", _SEP.join(p.sources), p.evidence,
-                _SEP.join(p.origins), search_text(row),
+                _encode(props) if props else "{}",
+                _SEP.join(p.sources),
+                p.evidence,
+                _SEP.join(p.origins),
+                search_text(row),
             )
             if old is None:
                 # Node rowids are positions in the mirror (plus one): rels refer to them.
@@ -530,7 +546,9 @@ class SqliteStore:
             p = row.provenance
             props = row.properties
             values = (
-                _encode(props) if props else "{}", _SEP.join(p.sources), p.evidence,
+                _encode(props) if props else "{}",
+                _SEP.join(p.sources),
+                p.evidence,
                 _SEP.join(p.origins),
             )
             src, rel_type, dst, key = identity
@@ -583,9 +601,7 @@ def _type_condition(
     return f" AND {column} IN ({','.join('?' * len(types))})", types
 
 
-def _dedupe(
-    items: Iterable[T], identity: Callable[[T], Any]
-) -> dict[Any, T]:
+def _dedupe(items: Iterable[T], identity: Callable[[T], Any]) -> dict[Any, T]:
     """Merge repeats within one batch, keeping first-seen order, keyed by identity."""
     items = items if isinstance(items, list | tuple) else list(items)
     merged: dict[Any, T] = {identity(item): item for item in items}

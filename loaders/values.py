@@ -1,0 +1,118 @@
+"""Turning spreadsheet cells into typed property values."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+
+from loaders.reading import Cell
+from schema import ModelError, Property, Value, ValueType, check_value, parse_iso
+
+_TRUE = {"true", "yes", "y", "1", "да", "д", "истина", "+"}
+_FALSE = {"false", "no", "n", "0", "нет", "н", "ложь", "-"}
+_DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?$")
+_MONTH_DOTTED = re.compile(r"^(\d{1,2})\.(\d{4})$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+LIST_SEPARATORS = re.compile(r"\s*(?:;|\n)\s*")
+
+
+def is_blank(cell: Cell) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def cell_text(cell: Cell) -> str:
+    """A cell as text: numbers without a spurious ``.0`` (an INN read as a float)."""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, datetime):
+        return cell.date().isoformat() if cell.time() == datetime.min.time() else cell.isoformat()
+    if isinstance(cell, date):
+        return cell.isoformat()
+    return unicodedata.normalize("NFC", str(cell).strip())
+
+
+def parse_cell(owner: str, prop: Property, cell: Cell) -> Value | None:
+    """Parse one non-blank cell for ``prop``; raise ModelError saying why it does not fit."""
+    if is_blank(cell):
+        return None
+    t = prop.type
+    if t is ValueType.INTEGER:
+        return check_value(owner, prop, _integer(cell))
+    if t is ValueType.NUMBER:
+        return check_value(owner, prop, _number(cell))
+    if t is ValueType.BOOLEAN:
+        return _boolean(cell)
+    if t is ValueType.DATE:
+        return parse_date(cell)
+    if t is ValueType.TEXT_LIST:
+        return [part for part in LIST_SEPARATORS.split(cell_text(cell)) if part]
+    if t is ValueType.ENUM:
+        text = cell_text(cell).casefold()
+        for value in prop.enum:
+            if value.casefold() == text:
+                return value
+        raise ModelError(f"{cell_text(cell)!r} is not one of: {', '.join(prop.enum)}")
+    return check_value(owner, prop, cell_text(cell))
+
+
+def _integer(cell: Cell) -> int:
+    if isinstance(cell, bool):
+        raise ModelError("expected a whole number, got a yes/no value")
+    if isinstance(cell, int):
+        return cell
+    if isinstance(cell, float):
+        if cell.is_integer():
+            return int(cell)
+        raise ModelError(f"{cell} is not a whole number")
+    text = re.sub(r"[\s\u00a0\u202f]", "", cell_text(cell))
+    try:
+        return int(text)
+    except ValueError:
+        raise ModelError(f"{cell_text(cell)!r} is not a whole number") from None
+
+
+def _number(cell: Cell) -> float:
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        return float(cell)
+    text = re.sub(r"[\s\u00a0\u202f]", "", cell_text(cell)).replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        raise ModelError(f"{cell_text(cell)!r} is not a number") from None
+
+
+def _boolean(cell: Cell) -> bool:
+    if isinstance(cell, bool):
+        return cell
+    text = cell_text(cell).casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ModelError(f"{cell_text(cell)!r} is not yes/no (use true/false, yes/no, да/нет)")
+
+
+def parse_date(cell: Cell) -> str:
+    """A date cell as a partial ISO date, keeping the precision it was written with."""
+    if isinstance(cell, datetime):
+        return cell.date().isoformat()
+    if isinstance(cell, date):
+        return cell.isoformat()
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        if isinstance(cell, int) and 1000 <= cell <= 9999:
+            return f"{cell:04d}"  # a bare year
+        return (_EXCEL_EPOCH + timedelta(days=int(cell))).isoformat()  # an Excel serial
+    text = cell_text(cell)
+    if m := _DOTTED.match(text):
+        day, month, year = m.groups()
+        iso = (
+            f"{year}-{int(month):02d}-{int(day):02d}"
+            if year
+            else f"--{int(month):02d}-{int(day):02d}"
+        )
+        return parse_iso(iso).iso()
+    if m := _MONTH_DOTTED.match(text):
+        month, year = m.groups()
+        return parse_iso(f"{year}-{int(month):02d}").iso()
+    return parse_iso(text).iso()
