@@ -126,7 +126,7 @@ def _read_workbook(path: Path) -> Iterator[Table]:
         if sheet.height == 0:
             continue
         start_row = (sheet.start or (0, 0))[0]
-        row_iter: Iterator[list[Cell]] = iter(sheet.iter_rows())
+        row_iter: Iterator[list[Cell]] = iter(sheet.iter_rows())  # type: ignore[arg-type]
         header_cells = next(row_iter, None)
         if header_cells is None:
             continue

@@ -1,0 +1,56 @@
+"""The strawberry schema: the query root, limits, and how errors reach the client."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+
+from graph_service.api.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from graph_service.api.query import Query
+from graph_service.api.types import KIND_TYPES
+from graph_service.errors import PressureGraphError
+from schema import ModelError
+
+log = logging.getLogger("pressure_graph.api")
+
+#: Errors whose message is meant for the client; anything else is masked.
+USER_ERRORS = (PressureGraphError, ModelError)
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    original = error.original_error
+    # A validation error, or one of ours with a message for people, is shown as it is.
+    return original is not None and not isinstance(original, USER_ERRORS)
+
+
+class _Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Log only what is unexpected; a user's mistake is answered, not logged."""
+        for error in errors:
+            if error.original_error is not None and not isinstance(
+                error.original_error, USER_ERRORS
+            ):
+                log.error("error in %s", error.path, exc_info=error.original_error)
+
+
+def build_schema() -> strawberry.Schema:
+    return _Schema(
+        query=Query,
+        types=list(KIND_TYPES.values()),
+        extensions=[
+            QueryDepthLimiter(max_depth=MAX_DEPTH),
+            MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            MaskErrors(
+                should_mask_error=_should_mask,
+                error_message="Internal error; the server log has the details.",
+            ),
+        ],
+    )
+
+
+schema = build_schema()
