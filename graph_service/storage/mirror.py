@@ -55,6 +55,15 @@ class GraphMirror:
             dst.append(index[target])
             types.append(TYPE_CODES[rel_type])
 
+    def extend_edges(
+        self, src: list[int], dst: list[int], types: list[str], hashes: list[int]
+    ) -> None:
+        """Append new relationships already resolved to node positions."""
+        self.src.extend(src)
+        self.dst.extend(dst)
+        self.type.extend(TYPE_CODES[t] for t in types)
+        self.identity_hashes.update(hashes)
+
     def may_have_relationship(self, identity: tuple[str, str, str, str]) -> bool:
         """False means certainly absent; True means look it up."""
         return hash(identity) in self.identity_hashes

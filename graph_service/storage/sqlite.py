@@ -60,13 +60,13 @@ CREATE TABLE IF NOT EXISTS rels (
     origins TEXT NOT NULL,
     UNIQUE (src, type, dst, key)
 );
-CREATE INDEX IF NOT EXISTS rels_by_target ON rels (dst, type);
 CREATE TEMP VIEW IF NOT EXISTS rels_by_id AS
     SELECT s.id AS src, r.type, d.id AS dst, r.key, r.props, r.sources, r.evidence,
            r.origins, r.src AS src_row, r.dst AS dst_row
     FROM rels r JOIN nodes s ON s.rowid = r.src JOIN nodes d ON d.rowid = r.dst;
 """
 
+_TARGET_INDEX = "CREATE INDEX IF NOT EXISTS rels_by_target ON rels (dst, type)"
 _NODE_COLUMNS = "id, kind, key, props, sources, evidence, origins"
 _REL_COLUMNS = "src, type, dst, key, props, sources, evidence, origins"
 _CHUNK = 500  # host parameters per IN (...) list
@@ -135,9 +135,11 @@ class SqliteStore:
             self._db.execute("PRAGMA cache_size=-262144")  # 256 MB
             self._db.execute("PRAGMA temp_store=MEMORY")
             self._db.executescript(_SCHEMA)
+            self._db.execute(_TARGET_INDEX)
         except sqlite3.Error as e:
             raise StoreUnavailable(f"cannot open {self.path}: {e}") from None
         self._mirror = GraphMirror()
+        self._in_transaction = False
         self._epoch = -1
         self._data_version = -1
         self._last_node_rowid = 0
@@ -378,23 +380,41 @@ class SqliteStore:
         node_batch = _dedupe(nodes, lambda n: n.id)
         rel_batch = _dedupe(relationships, lambda r: (r.source, r.type, r.target, r.key))
         summary = WriteSummary()
+        with self.transaction():
+            self._check_endpoints(node_batch, rel_batch)
+            self._mirror.add_nodes((n.id, n.kind) for n in self._write_nodes(node_batch, summary))
+            self._write_relationships(rel_batch, summary)
+            if summary.total_written:
+                self._db.execute("UPDATE meta SET value = value + 1 WHERE name = 'version'")
+            summary.version = self._meta("version")
+        return summary
+
+    @contextmanager
+    def transaction(self, bulk: bool = False) -> Iterator[None]:
+        """Make every upsert inside one transaction: all of it is committed, or none.
+
+        ``bulk=True`` suits a large load: the index on relationship targets is dropped
+        for the duration and built again, sorted, just before the commit.
+        A transaction inside another joins it.
+        """
         with self._lock:
+            if self._in_transaction:
+                yield
+                return
             self._sync()
             try:
                 self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as e:
                 raise StoreUnavailable(f"cannot write {self.path}: {e}") from None
+            self._in_transaction = True
             try:
                 # Another process may have committed since our last look.
                 self._catch_up()
-                self._check_endpoints(node_batch, rel_batch)
-                self._mirror.add_nodes(
-                    (n.id, n.kind) for n in self._write_nodes(node_batch, summary)
-                )
-                self._mirror.add_relationships(self._write_relationships(rel_batch, summary))
-                if summary.total_written:
-                    self._db.execute("UPDATE meta SET value = value + 1 WHERE name = 'version'")
-                summary.version = self._meta("version")
+                if bulk:
+                    self._db.execute("DROP INDEX IF EXISTS rels_by_target")
+                yield
+                if bulk:
+                    self._db.execute(_TARGET_INDEX)
                 self._db.execute("COMMIT")
             except BaseException as e:
                 self._db.execute("ROLLBACK")
@@ -403,10 +423,11 @@ class SqliteStore:
                 if isinstance(e, sqlite3.Error):
                     raise StoreError(f"writing {self.path} failed: {e}") from None
                 raise
+            finally:
+                self._in_transaction = False
             self._last_node_rowid = len(self._mirror.ids)
             self._last_rel_rowid = self._max_rowid("rels")
             self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
-        return summary
 
     def _max_rowid(self, table: str) -> int:
         return int(self._db.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}").fetchone()[0])
@@ -523,16 +544,22 @@ class SqliteStore:
 
     def _write_relationships(
         self, batch: dict[tuple[str, str, str, str], Relationship], summary: WriteSummary
-    ) -> list[tuple[str, str, str, str]]:
-        maybe_present = self._mirror.may_have_relationship
-        maybe = [identity for identity in batch if maybe_present(identity)]
+    ) -> None:
+        mirror = self._mirror
+        hashes = mirror.identity_hashes
+        identity_hashes = [hash(identity) for identity in batch]
+        maybe = [i for i, h in zip(batch, identity_hashes, strict=True) if h in hashes]
         existing = self._existing_relationships(maybe) if maybe else {}
-        index = self._mirror.index
+        index = mirror.index
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
-        created: list[tuple[str, str, str, str]] = []
+        new_src: list[int] = []
+        new_dst: list[int] = []
+        new_types: list[str] = []
+        new_hashes: list[int] = []
         outcomes: Counter[tuple[str, str]] = Counter()
-        for identity, rel in batch.items():
+        for (identity, rel), identity_hash in zip(batch.items(), identity_hashes, strict=True):
+            src, rel_type, dst, key = identity
             old = existing.get(identity) if existing else None
             if old is None:
                 row = rel
@@ -540,7 +567,7 @@ class SqliteStore:
             else:
                 row = old.merged(rel)
                 outcome = "unchanged" if row == old else "updated"
-            outcomes[outcome, rel.type] += 1
+            outcomes[outcome, rel_type] += 1
             if outcome == "unchanged":
                 continue
             p = row.provenance
@@ -551,12 +578,15 @@ class SqliteStore:
                 p.evidence,
                 _SEP.join(p.origins),
             )
-            src, rel_type, dst, key = identity
+            s_i, d_i = index[src], index[dst]
             if old is None:
-                inserts.append((index[src] + 1, rel_type, index[dst] + 1, key, *values))
-                created.append(identity)
+                inserts.append((s_i + 1, rel_type, d_i + 1, key, *values))
+                new_src.append(s_i)
+                new_dst.append(d_i)
+                new_types.append(rel_type)
+                new_hashes.append(identity_hash)
             else:
-                updates.append((*values, index[src] + 1, rel_type, index[dst] + 1, key))
+                updates.append((*values, s_i + 1, rel_type, d_i + 1, key))
         self._db.executemany(
             "INSERT INTO rels (src, type, dst, key, props, sources, evidence, origins) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -567,8 +597,8 @@ class SqliteStore:
             "WHERE src = ? AND type = ? AND dst = ? AND key = ?",
             updates,
         )
+        mirror.extend_edges(new_src, new_dst, new_types, new_hashes)
         _count(summary, outcomes)
-        return created
 
     def clear(self) -> None:
         with self._lock:
