@@ -65,44 +65,133 @@ def case_files() -> list[Path]:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @store_option
+@click.option(
+    "--mapping",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="A YAML file saying how to read sheets that do not follow the template (see examples/).",
+)
 @click.option("--dry-run", is_flag=True, help="Check and count; write nothing.")
-@click.option("--skip-invalid", is_flag=True, help="Write the good rows, skip the reported ones.")
-@click.option("--report", type=click.Path(path_type=Path), help="Also write problems to this CSV.")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Write the good rows; skip exactly the rows reported as bad.",
+)
+@click.option(
+    "--report",
+    type=click.Path(path_type=Path),
+    help="Also write every problem to this CSV (file, sheet, row, column, value, reason).",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress line (default: only on a terminal).",
+)
 def load(
-    files: tuple[Path, ...], store: str, dry_run: bool, skip_invalid: bool, report: Path | None
+    files: tuple[Path, ...],
+    store: str,
+    mapping: Path | None,
+    dry_run: bool,
+    skip_invalid: bool,
+    report: Path | None,
+    progress: bool | None,
 ) -> None:
-    """Load spreadsheets (CSV, XLSX, XLS, ODS) in the template format.
+    """Load spreadsheets (CSV, XLSX, XLS, ODS): every sheet, matched to a node kind by
+    its name (institutions, persons, relationships, …) or by a --mapping file.
 
-    Every row is checked first; if any is bad, nothing is written.
+    Every row is checked first; if any is bad, nothing is written (unless --skip-invalid).
+    Loading the same files again changes nothing.
 
     Example: pressure-graph load institutions.csv relationships.csv --dry-run
     """
     from loaders.load import load_files
+    from loaders.mapping import MappingError
+    from loaders.problems import LoadError
+    from loaders.progress import ProgressLine
 
+    line = ProgressLine(force=bool(progress)) if progress is not False else None
     with opened(store) as s:
         try:
-            result = load_files(list(files), s, dry_run=dry_run, skip_invalid=skip_invalid)
+            result = load_files(
+                list(files),
+                s,
+                dry_run=dry_run,
+                skip_invalid=skip_invalid,
+                mapping=mapping,
+                progress=line,
+            )
         except LoadRejected as e:
+            if line:
+                line.finish()
             if report:
                 report.write_text(problems_csv(e.problems), encoding="utf-8")
             click.echo(f"{len(e.problems)} problem(s); nothing was written:", err=True)
             click.echo(format_problems(e.problems), err=True)
-            if report:
-                click.echo(f"All problems are listed in {report}", err=True)
+            click.echo(
+                f"All problems are listed in {report}"
+                if report
+                else "Fix them, add --report problems.csv for the full list, or "
+                "--skip-invalid to load the other rows.",
+                err=True,
+            )
             sys.exit(1)
+        except (MappingError, LoadError) as e:
+            raise click.ClickException(str(e)) from None
+        if line:
+            line.finish()
         if report:
             report.write_text(problems_csv(result.skipped), encoding="utf-8")
-        for problem in result.skipped:
-            click.echo(f"skipped: {problem}", err=True)
-        counts = result.counts()
+        if result.skipped:
+            click.echo(f"Skipped {len(result.skipped)} problem(s):", err=True)
+            click.echo(format_problems(result.skipped), err=True)
+        click.echo(_load_summary(result, dry_run))
+        rate = result.rows_read / result.check_seconds if result.check_seconds else 0.0
         click.echo(
-            f"{result.rows_read} rows read: "
-            + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing")
+            f"{result.rows_read:,} rows read, checked in {result.check_seconds:.1f}s "
+            f"({rate:,.0f} rows/s)"
+            + ("" if dry_run else f", written in {result.write_seconds:.1f}s")
+            + "."
         )
         if dry_run:
             click.echo("Dry run: nothing was written.")
-        else:
+        elif result.summary is not None:
             click.echo(_summary_line(result.summary) + f" Store: {s.url}")
+        else:
+            click.echo("Nothing to write.")
+
+
+def _load_summary(result: Any, dry_run: bool) -> str:
+    """A table: per kind / type, created, updated, unchanged, skipped."""
+    summary = result.summary
+    names = sorted(
+        set(result.records)
+        | set(result.skipped_rows)
+        | (
+            set(summary.created) | set(summary.updated) | set(summary.unchanged)
+            if summary
+            else set()
+        )
+    )
+    if not names:
+        return "Nothing found to load."
+    if dry_run or summary is None:
+        header = f"{'':<24}{'rows':>10}{'skipped rows':>14}"
+        lines = [header]
+        for name in names:
+            lines.append(
+                f"{name:<24}{result.records.get(name, 0):>10,}"
+                f"{result.skipped_rows.get(name, 0):>14,}"
+            )
+    else:
+        header = f"{'':<24}{'created':>10}{'updated':>10}{'unchanged':>11}{'skipped rows':>14}"
+        lines = [header]
+        for name in names:
+            lines.append(
+                f"{name:<24}{summary.created.get(name, 0):>10,}{summary.updated.get(name, 0):>10,}"
+                f"{summary.unchanged.get(name, 0):>11,}{result.skipped_rows.get(name, 0):>14,}"
+            )
+    for sheet in result.skipped_sheets:
+        lines.append(f"skipped whole sheet: {sheet}")
+    return "\n".join(lines)
 
 
 def _summary_line(summary: WriteSummary) -> str:
@@ -118,7 +207,8 @@ def _summary_line(summary: WriteSummary) -> str:
 @main.command()
 @click.argument("target", type=click.Path(path_type=Path))
 def template(target: Path) -> None:
-    """Write blank spreadsheets with the expected headers and an example row.
+    """Write blank spreadsheets: every sheet with its headers, an example row and
+    drop-down lists for enumerated columns.
 
     TARGET is an .xlsx workbook, or a folder for CSV files.
 
@@ -128,6 +218,53 @@ def template(target: Path) -> None:
 
     for path in write_template(target):
         click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--regions",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 200),
+    help="How many regions (each with municipalities, institutions and staff).",
+)
+@click.option(
+    "--seed", default=1, show_default=True, type=int, help="The same seed writes the same files."
+)
+@click.option(
+    "--institutions",
+    default=40,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Institutions per region.",
+)
+@click.option(
+    "--staff",
+    default=25,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Average staff listed per institution.",
+)
+def synth(out_dir: Path, regions: int, seed: int, institutions: int, staff: int) -> None:
+    """Write a synthetic national-scale network as CSV in the template format.
+
+    Everything in it is invented and labelled so: one Source node says it is synthetic,
+    and every row cites it.
+
+    Example: pressure-graph synth --regions 10 --seed 7 synthetic/
+    """
+    from loaders.synth import write_synthetic
+
+    counts = write_synthetic(
+        out_dir,
+        regions=regions,
+        seed=seed,
+        institutions_per_region=institutions,
+        staff_per_institution=staff,
+    )
+    for name, n in counts.items():
+        click.echo(f"wrote {out_dir / name}: {n:,} rows")
 
 
 @main.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from schema import NODE_KINDS, RELATIONSHIP_TYPES, NodeKind, Property
@@ -25,8 +26,10 @@ RELATIONSHIP_SHEET_PREFIXES = ("relationships", "связи")
 
 
 def normalize_header(text: str) -> str:
-    """Case-, space- and underscore-insensitive form of a header or sheet name."""
-    return re.sub(r"[\s_]+", " ", text.strip().casefold().replace("ё", "е"))
+    """Case-, space- and underscore-insensitive form of a header or sheet name (a stray
+    BOM, a trailing colon or the asterisk of a required field are ignored too)."""
+    text = unicodedata.normalize("NFC", text.replace("\ufeff", "")).strip().rstrip(":*").strip()
+    return re.sub(r"[\s_\-]+", " ", text.casefold().replace("ё", "е"))
 
 
 @dataclass(frozen=True)

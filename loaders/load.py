@@ -1,17 +1,53 @@
-"""A load: read every file, check every row, then write everything in one upsert — or
-nothing, when any row is bad and the caller did not ask to skip bad rows."""
+"""A load: check every row of every file, then write — or write nothing, when any row is
+bad and the caller did not ask to skip bad rows.
+
+The check streams. Sheets are read sources first, then other node sheets, then mapped
+sheets, then relationships, so a reference can almost always be checked the moment it is
+read; the few that cannot (forward references, nodes already in the store) wait in a short
+list that is settled in batches. What stays in memory is one small entry per node id and
+the problems found. Good rows go to a temporary spill file (``marshal``, compact and
+fast), so writing reads them back instead of parsing the files twice.
+
+Writing sends batches through ``sink.upsert``. A sink that offers ``transaction()`` (a
+context manager) gets all batches inside it, so the embedded store can commit a load as
+one transaction; without it each batch commits on its own, after the whole load was
+checked, and a re-run completes an interrupted load (every write is idempotent).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+import marshal
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
+from loaders.mapping import Mapping_, compile_mapped, load_mapping
 from loaders.problems import LoadError, LoadRejected, Problem
-from loaders.reading import read_tables
-from loaders.template_format import ParsedRow, ParsedTables, parse_tables
-from schema import Node, Relationship
+from loaders.reading import Cell, Table, TableSource, table_sources
+from loaders.template_format import (
+    Bad,
+    Record,
+    Resolver,
+    RowParser,
+    compile_table,
+    sheet_stage,
+)
+from loaders.values import cell_text
+from schema import Node, Provenance, Relationship
+
+_STAGES = {"sources": 0, "nodes": 1, "mapped": 2, "relationships": 3}
+_LOC_SHIFT = 32  # a row's location: table number << 32 | row number
+_SPILL_CHUNK = 5_000  # rows per marshal record in the spill file
+_PENDING_LIMIT = 50_000  # unsettled references before asking the store
+_LOOKUP_CHUNK = 5_000
+
+#: progress(stage, rows done, fraction done or None)
+Progress = Callable[[str, int, float | None], None]
 
 
 class Sink(Protocol):
@@ -24,20 +60,28 @@ class Sink(Protocol):
 
 @dataclass
 class LoadResult:
+    """What a load read, what it wrote (or would write), and what it skipped."""
+
     files: list[str]
     rows_read: int
-    nodes: list[Node]
-    relationships: list[Relationship]
+    records: Counter[str] = field(default_factory=Counter)  # per kind / type, good rows only
     skipped: list[Problem] = field(default_factory=list)
-    summary: Any = None  # the store's WriteSummary; None on a dry run
+    skipped_rows: Counter[str] = field(default_factory=Counter)  # per kind / sheet label
+    skipped_sheets: list[str] = field(default_factory=list)  # sheets not read at all
+    summary: Any = None  # the store's WriteSummary (summed over batches); None on a dry run
+    check_seconds: float = 0.0
+    write_seconds: float = 0.0
+    rows_written: int = 0
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for n in self.nodes:
-            out[n.kind] = out.get(n.kind, 0) + 1
-        for r in self.relationships:
-            out[r.type] = out.get(r.type, 0) + 1
-        return out
+        return dict(self.records)
+
+
+@dataclass
+class _TableInfo:
+    file: str
+    sheet: str
+    label: str
 
 
 def load_files(
@@ -46,127 +90,429 @@ def load_files(
     *,
     dry_run: bool = False,
     skip_invalid: bool = False,
+    mapping: Path | Mapping_ | None = None,
+    progress: Progress | None = None,
+    batch_size: int = 20_000,
 ) -> LoadResult:
     """Check the files and, unless ``dry_run``, write them through ``sink``.
 
     Raises :class:`LoadRejected` listing every problem when any row is bad and
-    ``skip_invalid`` is false; nothing is written then.
+    ``skip_invalid`` is false; nothing is written then. With ``skip_invalid`` the rows
+    written are exactly those without a reported problem.
     """
-    parsed = ParsedTables()
-    for path in paths:
-        try:
-            parse_tables(read_tables(Path(path)), parsed)
-        except LoadError as e:
-            parsed.problems.append(Problem(Path(path).name, "", None, None, None, str(e)))
-    nodes = _merge_nodes(parsed)
-    relationships = _resolve_relationships(parsed, nodes, sink)
-    _check_cited_sources(parsed, nodes, relationships, sink)
-    problems = parsed.problems
-    if problems and not skip_invalid:
-        raise LoadRejected(problems)
-    bad_rows = {(p.file, p.sheet, p.row) for p in problems}
-    kept_nodes = [r for r in nodes.values() if (r.file, r.sheet, r.row) not in bad_rows]
-    kept_rels = [r for r in relationships if (r.file, r.sheet, r.row) not in bad_rows]
-    result = LoadResult(
-        [str(p) for p in paths],
-        parsed.rows_read,
-        [r.record for r in kept_nodes],  # type: ignore[misc]
-        [r.record for r in kept_rels],  # type: ignore[misc]
-        skipped=problems,
-    )
-    if not dry_run and sink is not None:
-        result.summary = sink.upsert(result.nodes, result.relationships)
+    if isinstance(mapping, Path | str):
+        mapping = load_mapping(Path(mapping))
+    started = time.perf_counter()
+    with tempfile.TemporaryFile(prefix="pressure-graph-load-") as spill_file:
+        check = _Check(sink, spill_file, progress)
+        check.run([Path(p) for p in paths], mapping)
+        result = LoadResult([str(p) for p in paths], check.rows_read)
+        result.check_seconds = time.perf_counter() - started
+        problems = check.problems
+        if problems and not skip_invalid:
+            raise LoadRejected(problems)
+        result.skipped = problems
+        for loc in check.bad_locs:
+            result.skipped_rows[check.tables[loc >> _LOC_SHIFT].label] += 1
+        result.skipped_sheets = sorted(f"{f} [{s}]" for f, s in check.sheet_failures)
+        started = time.perf_counter()
+        if dry_run or sink is None:
+            for record in check.good_records():
+                result.records[_kind(record)] += 1
+        else:
+            _write(check, sink, result, batch_size, progress)
+        result.write_seconds = time.perf_counter() - started
     return result
 
 
-def _merge_nodes(parsed: ParsedTables) -> dict[str, ParsedRow]:
-    """One record per node id; a repeated id whose values conflict is a problem."""
-    merged: dict[str, ParsedRow] = {}
-    for row in parsed.nodes:
-        node = row.record
-        assert isinstance(node, Node)
-        first = merged.get(node.id)
-        if first is None:
-            merged[node.id] = row
-            continue
-        earlier = first.record
-        assert isinstance(earlier, Node)
-        conflicts = [
-            name
-            for name, value in node.properties.items()
-            if name in earlier.properties and earlier.properties[name] != value
-        ]
-        if conflicts:
-            for name in conflicts:
-                parsed.problems.append(
-                    Problem(
-                        row.file,
-                        row.sheet,
-                        row.row,
-                        name,
-                        str(node.properties[name]),
-                        f"{node.id} is also on {first.file} [{first.sheet}] row {first.row} "
-                        f"with {name} = {earlier.properties[name]!r}",
-                    )
-                )
-            continue
-        merged[node.id] = ParsedRow(earlier.merged(node), first.file, first.sheet, first.row)
-    return merged
+def _kind(record: Record) -> str:
+    return record.kind if isinstance(record, Node) else record.type
 
 
-def _resolve_relationships(
-    parsed: ParsedTables, nodes: Mapping[str, ParsedRow], sink: Sink | None
-) -> list[ParsedRow]:
-    aliases = parsed.key_aliases
-    resolved: list[ParsedRow] = []
-    for row in parsed.relationships:
-        rel = row.record
-        assert isinstance(rel, Relationship)
-        source, target = aliases.get(rel.source, rel.source), aliases.get(rel.target, rel.target)
-        if (source, target) != (rel.source, rel.target):
-            rel = Relationship(source, rel.type, target, rel.key, rel.properties, rel.provenance)
-        resolved.append(ParsedRow(rel, row.file, row.sheet, row.row))
-    wanted = sorted({end for row in resolved for end in _ends(row.record) if end not in nodes})
-    existing = set(sink.get_nodes(wanted)) if (sink is not None and wanted) else set()
-    bad_node_rows = {(p.file, p.sheet, p.row) for p in parsed.problems}
-    good_nodes = {i for i, r in nodes.items() if (r.file, r.sheet, r.row) not in bad_node_rows}
-    for row in resolved:
-        for column, end in zip(("from", "to"), _ends(row.record), strict=True):
-            if end in good_nodes or end in existing:
-                continue
-            reason = (
-                "names a node whose own row has a problem"
-                if end in nodes
-                else "names a node that is neither in this load nor in the store"
-            )
-            parsed.problems.append(Problem(row.file, row.sheet, row.row, column, end, reason))
-    return resolved
-
-
-def _ends(record: Node | Relationship) -> tuple[str, str]:
-    assert isinstance(record, Relationship)
-    return record.source, record.target
-
-
-def _check_cited_sources(
-    parsed: ParsedTables,
-    nodes: Mapping[str, ParsedRow],
-    relationships: list[ParsedRow],
-    sink: Sink | None,
+def _write(
+    check: _Check, sink: Sink, result: LoadResult, batch_size: int, progress: Progress | None
 ) -> None:
-    rows = [*nodes.values(), *relationships]
-    cited = {s for r in rows for s in r.record.provenance.sources if s not in nodes}
-    existing = set(sink.get_nodes(sorted(cited))) if (sink is not None and cited) else set()
-    for row in rows:
-        for source in row.record.provenance.sources:
-            if source not in nodes and source not in existing:
-                parsed.problems.append(
-                    Problem(
-                        row.file,
-                        row.sheet,
-                        row.row,
-                        "sources",
-                        source,
-                        "cites a source that is neither in this load nor in the store",
+    transaction = getattr(sink, "transaction", None)
+    scope = transaction() if callable(transaction) else contextlib.nullcontext()
+    total = max(check.rows_good, 1)
+    with scope:
+        nodes: list[Node] = []
+        rels: list[Relationship] = []
+        rows = 0
+        for row_records in check.good_rows():
+            rows += 1
+            for record in row_records:
+                result.records[_kind(record)] += 1
+                if isinstance(record, Node):
+                    nodes.append(record)
+                else:
+                    rels.append(record)
+            if len(nodes) + len(rels) >= batch_size:
+                _flush(sink, nodes, rels, result)
+                if progress is not None:
+                    progress("writing", rows, rows / total)
+        _flush(sink, nodes, rels, result)
+        result.rows_written = rows
+        if progress is not None:
+            progress("writing", rows, 1.0)
+
+
+def _flush(sink: Sink, nodes: list[Node], rels: list[Relationship], result: LoadResult) -> None:
+    if not nodes and not rels:
+        return
+    summary = sink.upsert(nodes, rels)
+    if result.summary is None:
+        result.summary = summary
+    else:
+        result.summary.add(summary)
+    nodes.clear()
+    rels.clear()
+
+
+class _Check:
+    """The streaming check: reads every table once, spilling good rows."""
+
+    def __init__(self, sink: Sink | None, spill: IO[bytes], progress: Progress | None) -> None:
+        self.sink = sink
+        self.spill = spill
+        self.progress = progress
+        self.resolver = Resolver()
+        self.problems: list[Problem] = []
+        self.tables: list[_TableInfo] = []
+        self.sheet_failures: set[tuple[str, str]] = set()
+        self.bad_locs: set[int] = set()
+        self.rows_read = 0
+        self.rows_good = 0
+        # node id -> (hash of its properties, location of its first good row)
+        self.index: dict[str, tuple[int, int]] = {}
+        self.suspects: set[str] = set()  # ids repeated with other properties
+        self.tentative: dict[str, int] = {}  # node id -> loc whose references are unsettled
+        self.pending: dict[int, list[tuple[str, str]]] = {}  # loc -> [(column, node id)]
+        self.in_store: set[str] = set()
+        self.not_in_store: set[str] = set()
+        self._chunk: list[tuple[int, list[tuple[Any, ...]]]] = []
+        self._spilled_chunks = 0
+
+    # -- reading -------------------------------------------------------------------------
+
+    def run(self, paths: list[Path], mapping: Mapping_ | None) -> None:
+        plan: list[tuple[int, int, TableSource, float]] = []
+        for order, path in enumerate(paths):
+            try:
+                sources = table_sources(path)
+            except LoadError as e:
+                self.problems.append(Problem(path.name, "", None, None, None, str(e)))
+                continue
+            weight = max(path.stat().st_size, 1) / max(len(sources), 1)
+            for source in sources:
+                stage = self._stage(source, mapping)
+                plan.append((_STAGES.get(stage, 1), order, source, weight))
+        plan.sort(key=lambda p: (p[0], p[1]))
+        total_weight = sum(p[3] for p in plan) or 1.0
+        done_weight = 0.0
+        current_stage = -1
+        empty_files: dict[str, bool] = {}
+        for rank, _, source, weight in plan:
+            if rank != current_stage:
+                self._settle(final=False)
+                current_stage = rank
+            name = source.file.name
+            try:
+                table = source.open()
+            except LoadError as e:
+                self.problems.append(Problem(name, source.sheet, None, None, None, str(e)))
+                done_weight += weight
+                continue
+            if table is None:
+                empty_files.setdefault(name, True)
+                done_weight += weight
+                continue
+            empty_files[name] = False
+            self._read_table(table, mapping, done_weight / total_weight, weight / total_weight)
+            done_weight += weight
+        for name, empty in empty_files.items():
+            if empty:
+                self.problems.append(
+                    Problem(name, "", None, None, None, "every sheet of the workbook is empty")
+                )
+        self._settle(final=True)
+        self._check_conflicts()
+        self._flush_spill()
+
+    def _stage(self, source: TableSource, mapping: Mapping_ | None) -> str:
+        if mapping is not None:
+            spec = mapping.sheet_for(source.file, source.sheet)
+            if spec is not None:
+                if spec.template is not None:
+                    return sheet_stage(spec.template) or "nodes"
+                return "mapped"
+        return sheet_stage(source.sheet) or "nodes"
+
+    def _compile(self, table: Table, mapping: Mapping_ | None) -> RowParser | list[Problem]:
+        if mapping is not None:
+            spec = mapping.sheet_for(table.file, table.sheet)
+            if spec is not None:
+                return compile_mapped(table, spec, mapping, self.resolver)
+        return compile_table(table, self.resolver)
+
+    def _read_table(
+        self, table: Table, mapping: Mapping_ | None, base: float, share: float
+    ) -> None:
+        file, sheet = table.file.name, table.sheet
+        sheet_level = [p for p in table.problems if p.row is None or p.row <= table.header_row]
+        parser = sheet_level if sheet_level else self._compile(table, mapping)
+        if isinstance(parser, list):
+            self.problems.extend(parser)
+            self.sheet_failures.add((file, sheet))
+            table.close()
+            return
+        row_problems: dict[int, list[Problem]] = {}
+        for p in table.problems:
+            if p.row is not None:
+                row_problems.setdefault(p.row, []).append(p)
+        table_number = len(self.tables)
+        self.tables.append(_TableInfo(file, sheet, parser.label))
+        loc_base = table_number << _LOC_SHIFT
+        prefix = f"{file}#{sheet}!"
+        parse = parser.parse
+        report = self.progress
+        table_progress = table.progress
+        for number, row in table.rows:
+            if not any(row) or all(_blank(c) for c in row):
+                continue
+            self.rows_read += 1
+            if report is not None and not self.rows_read % 4096:
+                fraction = base + share * (table_progress() if table_progress else 0.0)
+                report("checking", self.rows_read, min(fraction, 1.0))
+            loc = loc_base | number
+            records, bad = parse(number, row, prefix + str(number))
+            if bad or number in row_problems:
+                self._bad_row(loc, file, sheet, number, bad)
+                self.problems.extend(row_problems.get(number, ()))
+                continue
+            self._accept(loc, records)
+
+    def _bad_row(self, loc: int, file: str, sheet: str, number: int, bad: list[Bad]) -> None:
+        self.bad_locs.add(loc)
+        for column, value, reason in bad:
+            self.problems.append(
+                Problem(
+                    file,
+                    sheet,
+                    number,
+                    column or None,
+                    None if value is None else cell_text(value),
+                    reason,
+                )
+            )
+
+    def _known(self, node_id: str) -> bool:
+        """Settled: a node of this load whose row is not waiting, or a node in the store."""
+        return (node_id in self.index and node_id not in self.tentative) or (
+            node_id in self.in_store
+        )
+
+    def _accept(self, loc: int, records: list[Record]) -> None:
+        index = self.index
+        known = self._known
+        waiting: list[tuple[str, str]] = []
+        new_ids: list[str] = []
+        for record in records:
+            if isinstance(record, Node):
+                digest = hash(repr(record.properties))
+                seen = index.get(record.id)
+                if seen is None:
+                    index[record.id] = (digest, loc)
+                    new_ids.append(record.id)
+                elif seen[0] != digest:
+                    self.suspects.add(record.id)
+            else:
+                if not known(record.source):
+                    waiting.append(("from", record.source))
+                if not known(record.target):
+                    waiting.append(("to", record.target))
+            for source in record.provenance.sources:
+                if not known(source):
+                    waiting.append(("sources", source))
+        if waiting:
+            self.pending[loc] = waiting
+            for node_id in new_ids:
+                self.tentative[node_id] = loc
+            if len(self.pending) >= _PENDING_LIMIT:
+                self._settle(final=False)
+        self.rows_good += 1
+        self._spill(loc, records)
+
+    # -- settling references -------------------------------------------------------------
+
+    def _lookup(self, ids: Iterable[str]) -> None:
+        unknown = sorted({i for i in ids if i not in self.in_store and i not in self.not_in_store})
+        if not unknown:
+            return
+        if self.sink is None:
+            self.not_in_store.update(unknown)
+            return
+        for start in range(0, len(unknown), _LOOKUP_CHUNK):
+            chunk = unknown[start : start + _LOOKUP_CHUNK]
+            found = set(self.sink.get_nodes(chunk))
+            self.in_store.update(found)
+            self.not_in_store.update(i for i in chunk if i not in found)
+
+    def _settle(self, final: bool) -> None:
+        """Settle the references that waited: those now known leave the list (and the
+        nodes their rows define become settled too, to a fixed point). At the end, what is
+        still unknown is missing: its row is bad, and so are rows naming the nodes that
+        row defined (again to a fixed point)."""
+        if not self.pending:
+            return
+        index, tentative, pending = self.index, self.tentative, self.pending
+        self._lookup(i for refs in pending.values() for _, i in refs if i not in index)
+        while True:
+            # A row defining a node that is only waiting for itself settles with it.
+            ready = [
+                loc
+                for loc, refs in pending.items()
+                if all(self._known(i) or tentative.get(i) == loc for _, i in refs)
+            ]
+            if not ready:
+                break
+            for loc in ready:
+                del pending[loc]
+            for node_id in [i for i, loc in tentative.items() if loc not in pending]:
+                del tentative[node_id]
+        if not final:
+            return
+        # Everything left waits on something missing, or on a row that does.
+        dead: set[str] = set()
+        for loc, refs in pending.items():
+            self.bad_locs.add(loc)
+            info = self.tables[loc >> _LOC_SHIFT]
+            row = loc & ((1 << _LOC_SHIFT) - 1)
+            for column, node_id in refs:
+                if self._known(node_id) or tentative.get(node_id) == loc:
+                    continue
+                if node_id in index:
+                    reason = "names a node whose own row has a problem"
+                elif column == "sources":
+                    reason = "cites a source that is neither in this load nor in the store"
+                else:
+                    reason = "names a node that is neither in this load nor in the store"
+                self.problems.append(Problem(info.file, info.sheet, row, column, node_id, reason))
+        dead.update(tentative)
+        pending.clear()
+        tentative.clear()
+        for node_id in dead:
+            index.pop(node_id, None)
+
+    def _check_conflicts(self) -> None:
+        """Rows that repeat a node id with a different value for a property it already
+        has: the first row stands, each later one is a problem. Only ids whose rows hashed
+        differently are examined, by reading them back from the spill."""
+        if not self.suspects:
+            return
+        self._flush_spill()
+        first: dict[str, tuple[int, dict[str, Any]]] = {}
+        for loc, records in self._spilled():
+            if loc in self.bad_locs:
+                continue
+            for rec in records:
+                if rec[0] != 0 or rec[1] not in self.suspects:
+                    continue
+                node_id, props = rec[1], rec[4]
+                base = first.get(node_id)
+                if base is None:
+                    first[node_id] = (loc, dict(props))
+                    continue
+                base_loc, base_props = base
+                conflicts = [n for n, v in props.items() if n in base_props and base_props[n] != v]
+                if not conflicts:
+                    base_props.update(props)
+                    continue
+                self.bad_locs.add(loc)
+                info = self.tables[loc >> _LOC_SHIFT]
+                base_info = self.tables[base_loc >> _LOC_SHIFT]
+                base_row = base_loc & ((1 << _LOC_SHIFT) - 1)
+                for name in conflicts:
+                    self.problems.append(
+                        Problem(
+                            info.file,
+                            info.sheet,
+                            loc & ((1 << _LOC_SHIFT) - 1),
+                            name,
+                            str(props[name]),
+                            f"{node_id} is also on {base_info.file} [{base_info.sheet}] row "
+                            f"{base_row} with {name} = {base_props[name]!r}",
+                        )
+                    )
+
+    # -- the spill -----------------------------------------------------------------------
+
+    def _spill(self, loc: int, records: list[Record]) -> None:
+        packed: list[tuple[Any, ...]] = []
+        for r in records:
+            p = r.provenance
+            if isinstance(r, Node):
+                packed.append(
+                    (0, r.id, r.kind, r.key, r.properties, p.sources, p.evidence, p.origins)
+                )
+            else:
+                packed.append(
+                    (
+                        1,
+                        r.source,
+                        r.type,
+                        r.target,
+                        r.key,
+                        r.properties,
+                        p.sources,
+                        p.evidence,
+                        p.origins,
                     )
                 )
+        self._chunk.append((loc, packed))
+        if len(self._chunk) >= _SPILL_CHUNK:
+            self._flush_spill()
+
+    def _flush_spill(self) -> None:
+        if self._chunk:
+            data = marshal.dumps(self._chunk)
+            self.spill.seek(0, 2)
+            self.spill.write(len(data).to_bytes(8, "little"))
+            self.spill.write(data)
+            self._spilled_chunks += 1
+            self._chunk = []
+
+    def _spilled(self) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
+        self.spill.seek(0)
+        for _ in range(self._spilled_chunks):
+            size = int.from_bytes(self.spill.read(8), "little")
+            chunk = marshal.loads(self.spill.read(size))
+            position = self.spill.tell()
+            yield from chunk
+            self.spill.seek(position)  # a reader in between may have moved the file
+
+    def good_rows(self) -> Iterator[list[Record]]:
+        """The records of every row without a problem, in the order they were read."""
+        bad = self.bad_locs
+        for loc, packed in self._spilled():
+            if loc in bad:
+                continue
+            yield [_unpack(rec) for rec in packed]
+
+    def good_records(self) -> Iterator[Record]:
+        for records in self.good_rows():
+            yield from records
+
+
+def _unpack(rec: tuple[Any, ...]) -> Record:
+    if rec[0] == 0:
+        _, node_id, kind, key, props, sources, evidence, origins = rec
+        return Node(node_id, kind, key, props, Provenance(sources, evidence, origins))
+    _, source, rel_type, target, key, props, sources, evidence, origins = rec
+    return Relationship(
+        source, rel_type, target, key, props, Provenance(sources, evidence, origins)
+    )
+
+
+def _blank(cell: Cell) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())

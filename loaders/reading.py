@@ -1,66 +1,114 @@
 """Reading spreadsheets: CSV (streamed) and workbooks (XLSX, XLS, ODS through calamine).
 
-Every reader yields :class:`Table` objects: one per CSV file or workbook sheet, with the
-header row and an iterator of data rows that carry their row number as a person sees it
-in a spreadsheet program (the header is row 1 when the sheet starts at the top).
+A file is opened as a list of :class:`TableSource` objects, one per CSV file or workbook
+sheet, each opened lazily into a :class:`Table`: the header row and an iterator of data
+rows that carry their row number as a person sees it in a spreadsheet program (the header
+is row 1 when the sheet starts at the top). A load may open the sheets in any order.
+
+CSV is read line by line in constant memory. A workbook sheet is parsed whole by calamine
+(in Rust, a few dozen bytes a cell), then handed over one row at a time.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import io
-from collections.abc import Iterator
-from dataclasses import dataclass
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any, BinaryIO
 
-from loaders.problems import LoadError
+from loaders.problems import LoadError, Problem
 
 Cell = str | int | float | bool | date | datetime | time | timedelta | None
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 _SNIFF_BYTES = 64 * 1024
+_MAGIC = {
+    b"PK\x03\x04": "a zip archive (an XLSX or ODS workbook?)",
+    b"\xd0\xcf\x11\xe0": "an old Office document (an XLS workbook?)",
+    b"%PDF": "a PDF document",
+}
 
 
 @dataclass
 class Table:
-    """One sheet: where it came from, its header row and its data rows."""
+    """One sheet: where it came from, its header row and its data rows.
+
+    ``problems`` are found while opening the sheet (merged header cells, formulas); they
+    are about the sheet as a whole or about single rows. ``progress`` tells how much of
+    the file has been read, as a fraction, when that is known.
+    """
 
     file: Path
     sheet: str
     headers: list[str]
     header_row: int
     rows: Iterator[tuple[int, list[Cell]]]
+    problems: list[Problem] = field(default_factory=list)
+    progress: Callable[[], float] | None = None
+    close: Callable[[], None] = lambda: None
 
     @property
     def display(self) -> str:
         return f"{self.file.name} [{self.sheet}]"
 
 
-def read_tables(path: Path) -> Iterator[Table]:
-    """Yield the tables a file holds; raise LoadError for a file that cannot be read."""
+@dataclass
+class TableSource:
+    """A sheet that can be opened when the load reaches it."""
+
+    file: Path
+    sheet: str
+    size: int  # bytes of the file this sheet is in (for progress), 0 when shared
+    open: Callable[[], Table | None]  # None: the sheet is empty
+
+
+def table_sources(path: Path) -> list[TableSource]:
+    """The sheets a file holds; raise LoadError for a file that cannot be read."""
     if not path.exists():
         raise LoadError(f"{path}: no such file")
     if path.is_dir():
-        raise LoadError(f"{path}: is a folder; name the files in it")
+        raise LoadError(f"{path}: is a folder; name the files in it (e.g. {path}/*.csv)")
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
-        yield from _read_workbook(path)
-    elif suffix in CSV_SUFFIXES:
-        yield _read_csv(path)
-    else:
-        raise LoadError(
-            f"{path}: unknown file type {suffix or '(none)'}; "
-            f"use CSV or a workbook ({', '.join(WORKBOOK_SUFFIXES)})"
-        )
+        return _workbook_sources(path)
+    if suffix in CSV_SUFFIXES:
+        return [TableSource(path, path.stem, path.stat().st_size, lambda: _read_csv(path))]
+    raise LoadError(
+        f"{path}: unknown file type {suffix or '(none)'}; "
+        f"use CSV or a workbook ({', '.join(WORKBOOK_SUFFIXES)})"
+    )
+
+
+def read_tables(path: Path) -> Iterator[Table]:
+    """Every non-empty table of a file, in the file's own order."""
+    for source in table_sources(path):
+        table = source.open()
+        if table is not None:
+            yield table
+
+
+# -- CSV ---------------------------------------------------------------------------------
 
 
 def detect_encoding(sample: bytes, path: Path) -> str:
     """UTF-8 (with or without BOM) when the bytes decode as such, else Windows-1251."""
+    for magic, what in _MAGIC.items():
+        if sample.startswith(magic):
+            raise LoadError(
+                f"{path}: this is {what}, not CSV text; give the file its proper extension "
+                "(.xlsx, .ods, .xls) or export it as CSV"
+            )
     if b"\x00" in sample:
-        raise LoadError(f"{path}: looks like a binary file, not CSV text (it contains NUL bytes)")
+        raise LoadError(
+            f"{path}: looks like a binary file, not CSV text (it contains NUL bytes); "
+            "if it is UTF-16 text, save it again as UTF-8"
+        )
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     try:
@@ -72,70 +120,304 @@ def detect_encoding(sample: bytes, path: Path) -> str:
 
 
 def detect_delimiter(header_line: str) -> str:
-    """The most frequent of comma, semicolon and tab in the header line (comma on a tie)."""
-    counts = {d: header_line.count(d) for d in (",", ";", "\t")}
+    """The most frequent of comma, semicolon and tab in the header line, outside quotes
+    (comma on a tie, comma when there is none: a single column)."""
+    unquoted = re.sub(r'"[^"]*"', "", header_line)
+    counts = {d: unquoted.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: (counts[d], d == ","))
     return best if counts[best] else ","
 
 
-def _read_csv(path: Path) -> Table:
+class _Lines:
+    """Decoded lines of a CSV file, counting bytes read.
+
+    The encoding is chosen from the first 64 KB; a file that looked like UTF-8 there but
+    turns out not to be (plain ASCII up to that point) switches to Windows-1251.
+    """
+
+    def __init__(self, path: Path, raw: BinaryIO, encoding: str) -> None:
+        self.path = path
+        self.raw = raw
+        self.encoding = encoding
+        self.bytes_read = 0
+        self.line_number = 0
+        self.seen_non_ascii = encoding != "utf-8"
+
+    def __iter__(self) -> Iterator[str]:
+        encoding = self.encoding
+        for line in self.raw:
+            self.bytes_read += len(line)
+            self.line_number += 1
+            if self.line_number == 1 and encoding == "utf-8-sig":
+                line = line.removeprefix(codecs.BOM_UTF8)
+                encoding = "utf-8"
+            try:
+                text = line.decode(encoding)
+            except UnicodeDecodeError as e:
+                if self.seen_non_ascii:
+                    raise LoadError(
+                        f"{self.path}: line {self.line_number} is not valid {encoding} text "
+                        f"({e.reason}) while the lines before it are; save the file again "
+                        "in one encoding (UTF-8)"
+                    ) from None
+                encoding = self.encoding = "cp1251"
+                text = line.decode(encoding)
+            if not self.seen_non_ascii and not line.isascii():
+                self.seen_non_ascii = True
+            yield text
+
+
+def _read_csv(path: Path) -> Table | None:
+    size = path.stat().st_size
     with path.open("rb") as f:
         sample = f.read(_SNIFF_BYTES)
     if not sample.strip():
-        raise LoadError(f"{path}: the file is empty")
+        raise LoadError(
+            f"{path}: the file is empty; it needs a header row (try: pressure-graph template DIR)"
+        )
     encoding = detect_encoding(sample, path)
-    text = sample.decode(encoding, errors="ignore")
-    first_line = text.splitlines()[0] if text else ""
-    delimiter = detect_delimiter(first_line)
-    stream = io.TextIOWrapper(path.open("rb"), encoding=encoding, newline="")
-    reader = csv.reader(stream, delimiter=delimiter)
+    raw = path.open("rb")
+    lines = _Lines(path, raw, encoding)
+    line_iter = iter(lines)
+    first = next(line_iter, "")
+    delimiter = detect_delimiter(first.rstrip("\r\n"))
+
+    def all_lines() -> Iterator[str]:
+        yield first
+        yield from line_iter
+
+    reader = csv.reader(all_lines(), delimiter=delimiter, strict=True)
     try:
         headers = next(reader)
-    except (UnicodeDecodeError, csv.Error) as e:
-        stream.close()
+    except (csv.Error, LoadError) as e:
+        raw.close()
         raise LoadError(f"{path}: cannot read the header row: {e}") from None
 
     def rows() -> Iterator[tuple[int, list[Cell]]]:
+        number = 1
         try:
             for row in reader:
-                yield reader.line_num, list(row)
-        except UnicodeDecodeError as e:
-            raise LoadError(
-                f"{path}: line {reader.line_num + 1} is not valid {encoding} text ({e.reason})"
-            ) from None
+                number += 1
+                yield number, row  # type: ignore[misc]
         except csv.Error as e:
-            raise LoadError(f"{path}: line {reader.line_num}: {e}") from None
+            raise LoadError(f"{path}: row {number + 1} (line {lines.line_number}): {e}") from None
         finally:
-            stream.close()
+            raw.close()
 
-    return Table(path, path.stem, [h.strip() for h in headers], 1, rows())
+    def progress() -> float:
+        return lines.bytes_read / size if size else 1.0
+
+    return Table(
+        path, path.stem, [h.strip() for h in headers], 1, rows(), progress=progress, close=raw.close
+    )
 
 
-def _read_workbook(path: Path) -> Iterator[Table]:
+# -- workbooks ---------------------------------------------------------------------------
+
+
+def _workbook_sources(path: Path) -> list[TableSource]:
     from python_calamine import CalamineError, CalamineWorkbook
 
+    with path.open("rb") as f:
+        head = f.read(8)
+    if not head:
+        raise LoadError(f"{path}: the file is empty (0 bytes)")
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError) as e:
-        raise LoadError(f"{path}: cannot open the workbook: {e}") from None
-    for name in workbook.sheet_names:
-        try:
-            sheet = workbook.get_sheet_by_name(name)
-        except (CalamineError, ValueError) as e:
-            raise LoadError(f"{path} [{name}]: cannot read the sheet: {e}") from None
-        if sheet.height == 0:
-            continue
-        start_row = (sheet.start or (0, 0))[0]
-        row_iter: Iterator[list[Cell]] = iter(sheet.iter_rows())  # type: ignore[arg-type]
-        header_cells = next(row_iter, None)
-        if header_cells is None:
-            continue
-        headers = [("" if c is None else str(c)).strip() for c in header_cells]
+        raise LoadError(
+            f"{path}: cannot open the workbook ({e}); is it really a "
+            f"{path.suffix.lstrip('.').upper()} file? Try saving it again, or export CSV"
+        ) from None
+    formulas = _formula_cells(path)
+    names = list(workbook.sheet_names)
+    size = path.stat().st_size
+    sources = []
+    for i, name in enumerate(names):
 
-        def rows(
-            it: Iterator[list[Cell]] = row_iter, first: int = start_row + 2
-        ) -> Iterator[tuple[int, list[Cell]]]:
-            for offset, cells in enumerate(it):
-                yield first + offset, list(cells)
+        def opener(name: str = name) -> Table | None:
+            return _read_sheet(path, workbook, name, formulas.get(name, []))
 
-        yield Table(path, name, headers, start_row + 1, rows())
+        sources.append(TableSource(path, name, size if i == 0 else 0, opener))
+    return sources
+
+
+def _read_sheet(path: Path, workbook: Any, name: str, formulas: list[str]) -> Table | None:
+    from python_calamine import CalamineError
+
+    try:
+        sheet = workbook.get_sheet_by_name(name)
+    except (CalamineError, ValueError) as e:
+        raise LoadError(f"{path} [{name}]: cannot read the sheet: {e}") from None
+    if sheet.height == 0:
+        return None
+    start_row, start_col = sheet.start or (0, 0)
+    row_iter: Iterator[list[Cell]] = iter(sheet.iter_rows())
+    header_cells = next(row_iter, None)
+    if header_cells is None:
+        return None
+    # Cells left of the used range are not in the rows calamine gives; pad them back so
+    # columns keep their letters.
+    pad: list[Cell] = [None] * start_col
+    headers = [("" if c is None else str(c)).strip() for c in pad + list(header_cells)]
+    header_row = start_row + 1
+    problems: list[Problem] = []
+    merged_rows: dict[int, str] = {}
+    for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or []:
+        span = f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"
+        if r0 <= start_row <= r1:
+            problems.append(
+                Problem(
+                    path.name,
+                    name,
+                    header_row,
+                    None,
+                    span,
+                    "merged header cells: give every column its own header in one row",
+                )
+            )
+        elif r1 > r0:
+            for r in range(r0 + 2, r1 + 2):
+                merged_rows[r] = span
+    for cell in formulas[:20]:
+        problems.append(
+            Problem(
+                path.name,
+                name,
+                _cell_row(cell),
+                cell,
+                None,
+                "the cell holds a formula; the loader takes typed-in values only "
+                "(copy the column and paste values)",
+            )
+        )
+    if len(formulas) > 20:
+        problems.append(
+            Problem(path.name, name, None, None, None, f"{len(formulas) - 20} more formula cells")
+        )
+    for r, span in merged_rows.items():
+        problems.append(
+            Problem(
+                path.name,
+                name,
+                r,
+                None,
+                span,
+                "merged cells: only the first row of the range holds the value; unmerge "
+                "and fill every row",
+            )
+        )
+    total: int = max(int(sheet.height) - 1, 1)
+
+    state: dict[str, int] = {"done": 0}
+
+    def rows(first: int = start_row + 2) -> Iterator[tuple[int, list[Cell]]]:
+        for offset, cells in enumerate(row_iter):
+            state["done"] = offset
+            yield first + offset, (pad + cells) if pad else cells
+
+    def progress() -> float:
+        return float(state["done"] / total)
+
+    return Table(path, name, headers, header_row, rows(), problems, progress)
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _cell_row(ref: str) -> int | None:
+    m = re.search(r"(\d+)$", ref)
+    return int(m.group(1)) if m else None
+
+
+def _formula_cells(path: Path) -> dict[str, list[str]]:
+    """Formula cells by sheet name (XLSX and ODS; XLS is not checked).
+
+    calamine reads a formula's cached result, which may be stale or missing (files written
+    by programs that do not calculate hold 0), so a formula is refused, not guessed at.
+    """
+    suffix = path.suffix.lower()
+    try:
+        with zipfile.ZipFile(path) as z:
+            if suffix in (".xlsx", ".xlsm"):
+                return _xlsx_formulas(z)
+            if suffix == ".ods":
+                return _ods_formulas(z)
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return {}
+    return {}
+
+
+def _contains(z: zipfile.ZipFile, member: str, needle: bytes) -> bool:
+    tail = b""
+    with z.open(member) as f:
+        while chunk := f.read(1 << 20):
+            if needle in tail + chunk[: len(needle)] or needle in chunk:
+                return True
+            tail = chunk[-len(needle) :]
+    return False
+
+
+def _xlsx_formulas(z: zipfile.ZipFile) -> dict[str, list[str]]:
+    import xml.etree.ElementTree as ET
+
+    ns = {
+        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    }
+    book = ET.fromstring(z.read("xl/workbook.xml"))
+    rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    found: dict[str, list[str]] = {}
+    for sheet in book.iterfind("m:sheets/m:sheet", ns):
+        target = targets.get(sheet.get(f"{{{ns['r']}}}id"), "")
+        member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        if member not in z.namelist() or not (
+            _contains(z, member, b"<f>") or _contains(z, member, b"<f ")
+        ):
+            continue
+        cells: list[str] = []
+        with z.open(member) as f:
+            for _, elem in ET.iterparse(f):
+                if elem.tag == f"{{{ns['m']}}}c":
+                    if elem.find("m:f", ns) is not None:
+                        cells.append(elem.get("r", "?"))
+                    elem.clear()
+        if cells:
+            found[sheet.get("name", "")] = cells
+    return found
+
+
+def _ods_formulas(z: zipfile.ZipFile) -> dict[str, list[str]]:
+    import xml.etree.ElementTree as ET
+
+    if not _contains(z, "content.xml", b"table:formula"):
+        return {}
+    table_ns = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+    found: dict[str, list[str]] = {}
+    sheet = ""
+    row = col = 0
+    with z.open("content.xml") as f:
+        for event, elem in ET.iterparse(f, events=("start", "end")):
+            tag = elem.tag
+            if event == "start":
+                if tag == f"{{{table_ns}}}table":
+                    sheet, row = elem.get(f"{{{table_ns}}}name", ""), 0
+                elif tag == f"{{{table_ns}}}table-row":
+                    row, col = row + 1, 0
+                elif tag == f"{{{table_ns}}}table-cell":
+                    col += 1
+                    if elem.get(f"{{{table_ns}}}formula"):
+                        found.setdefault(sheet, []).append(f"{column_letter(col - 1)}{row}")
+            elif tag == f"{{{table_ns}}}table-cell":
+                repeat = int(elem.get(f"{{{table_ns}}}number-columns-repeated", "1"))
+                col += repeat - 1
+                elem.clear()
+    return found

@@ -4,12 +4,15 @@ A node sheet has a ``key`` column (or an INN, which wins over any slug key), one
 property, and optional ``sources`` and ``evidence``. The relationships sheet has ``from``,
 ``type``, ``to`` (endpoints written ``Kind:key``), optional ``key`` for parallel
 relationships, provenance, and the properties of its types.
+
+Each sheet is compiled once into a :class:`RowParser` (header positions resolved, one
+converter per column), which then turns a row into records or into what is wrong with it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from loaders.headers import (
@@ -20,96 +23,106 @@ from loaders.headers import (
     sheet_target,
 )
 from loaders.problems import Problem
-from loaders.reading import Cell, Table
+from loaders.reading import Cell, Table, column_letter
 from loaders.values import cell_text, is_blank, parse_cell
 from schema import (
     EVIDENCE_VALUES,
+    REL_TYPE_BY_NAME,
     ModelError,
     Node,
     NodeKind,
+    Property,
     Provenance,
     Relationship,
     Value,
-    check_endpoints,
     check_key,
-    relationship_type,
     split_node_id,
 )
 
 _SOURCE_SPLIT = re.compile(r"\s*[;,\n]\s*")
 
-
-@dataclass
-class ParsedRow:
-    record: Node | Relationship
-    file: str
-    sheet: str
-    row: int
+#: What is wrong with one cell of a row: (column, value, reason).
+Bad = tuple[str, Cell, str]
+Record = Node | Relationship
 
 
 @dataclass
-class ParsedTables:
-    """What a set of tables held: records with where they came from, and problems."""
+class Resolver:
+    """What rows of one load share: a slug key that an INN replaced, by ``Kind:slug``."""
 
-    nodes: list[ParsedRow] = field(default_factory=list)
-    relationships: list[ParsedRow] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    key_aliases: dict[str, str] = field(default_factory=dict)  # Kind:slug -> Kind:inn
-    rows_read: int = 0
+    key_aliases: dict[str, str] = field(default_factory=dict)
+
+    def resolve(self, node_id: str) -> str:
+        return self.key_aliases.get(node_id, node_id)
 
 
-def parse_tables(tables: Iterable[Table], parsed: ParsedTables | None = None) -> ParsedTables:
-    parsed = parsed if parsed is not None else ParsedTables()
-    for table in tables:
-        target = sheet_target(table.sheet)
-        if target is None:
-            parsed.problems.append(
-                Problem(
-                    table.file.name,
-                    table.sheet,
-                    None,
-                    None,
-                    None,
-                    "the sheet name matches no node kind and is not 'relationships'; name it after "
-                    "a kind (authorities, institutions, persons, …) or use --mapping",
-                )
+class RowParser:
+    """Turns one row of a sheet into records, or reports what is wrong with it."""
+
+    #: "nodes", "relationships" or "mapped": a load reads node sheets first.
+    stage: str = "nodes"
+    #: What rows of this sheet count as in summaries (a kind, or "relationships").
+    label: str = ""
+
+    def parse(self, number: int, row: list[Cell], origin: str) -> tuple[list[Record], list[Bad]]:
+        raise NotImplementedError
+
+
+def sheet_stage(sheet: str) -> str | None:
+    """The stage of a sheet in the template format, from its name alone."""
+    target = sheet_target(sheet)
+    if target is None:
+        return None
+    if target == "relationships":
+        return "relationships"
+    assert isinstance(target, NodeKind)
+    return "sources" if target.name == "Source" else "nodes"
+
+
+def compile_table(table: Table, resolver: Resolver) -> RowParser | list[Problem]:
+    """The parser for a template-format sheet, or the problems that stop it being read."""
+    target = sheet_target(table.sheet)
+    if target is None:
+        return [
+            Problem(
+                table.file.name,
+                table.sheet,
+                None,
+                None,
+                None,
+                "the sheet name matches no node kind and is not 'relationships'; name it after "
+                "a kind (authorities, institutions, persons, …) or describe it with --mapping",
             )
-            for _ in table.rows:  # drain, so a CSV file is closed
-                pass
-            continue
-        if target == "relationships":
-            _parse_relationship_table(table, parsed)
-        else:
-            assert isinstance(target, NodeKind)
-            _parse_node_table(table, target, parsed)
-    return parsed
+        ]
+    if target == "relationships":
+        return _compile_relationships(table, resolver)
+    assert isinstance(target, NodeKind)
+    return _compile_nodes(table, target, resolver)
 
 
-def _map_headers(
-    table: Table, known: dict[str, Column], parsed: ParsedTables
-) -> dict[int, Column] | None:
+def _map_headers(table: Table, known: dict[str, Column]) -> dict[int, Column] | list[Problem]:
     mapping: dict[int, Column] = {}
     seen: dict[str, str] = {}
-    ok = True
+    problems: list[Problem] = []
     for i, header in enumerate(table.headers):
         if not header:
             continue
         column = known.get(normalize_header(header))
         if column is None:
-            parsed.problems.append(
+            problems.append(
                 Problem(
                     table.file.name,
                     table.sheet,
                     table.header_row,
                     header,
                     None,
-                    f"unknown column; this sheet takes: {_field_list(known)}",
+                    f"unknown column; this sheet takes: {_field_list(known)} "
+                    "(or describe the sheet with --mapping)",
                 )
             )
-            ok = False
             continue
         if column.field in seen:
-            parsed.problems.append(
+            problems.append(
                 Problem(
                     table.file.name,
                     table.sheet,
@@ -119,120 +132,152 @@ def _map_headers(
                     f"the column repeats {seen[column.field]!r}",
                 )
             )
-            ok = False
             continue
         seen[column.field] = header
         mapping[i] = column
-    return mapping if ok else None
+    return problems or mapping
 
 
 def _field_list(known: dict[str, Column]) -> str:
     return ", ".join(sorted({c.field for c in known.values()}))
 
 
-def _cells(row: list[Cell], mapping: dict[int, Column]) -> Iterator[tuple[Column, Cell]]:
-    for i, column in mapping.items():
-        if i < len(row) and not is_blank(row[i]):
-            yield column, row[i]
-
-
-def _extra_cells(row: list[Cell], width: int) -> bool:
-    return any(not is_blank(c) for c in row[width:])
-
-
-def _provenance(
-    cells: dict[str, Cell], origin: str, problem: list[tuple[str, Cell, str]]
-) -> Provenance:
-    sources: list[str] = []
-    if "sources" in cells:
-        for part in _SOURCE_SPLIT.split(cell_text(cells["sources"])):
-            if not part:
-                continue
-            source_id = part if part.startswith("Source:") else f"Source:{part}"
-            try:
-                split_node_id(source_id)
-                sources.append(source_id)
-            except ModelError as e:
-                problem.append(("sources", part, str(e)))
-    evidence = None
-    if "evidence" in cells:
-        text = cell_text(cells["evidence"]).casefold()
-        if text in EVIDENCE_VALUES:
-            evidence = text
-        else:
-            problem.append(
-                ("evidence", cells["evidence"], f"not one of: {', '.join(EVIDENCE_VALUES)}")
-            )
-    return Provenance(tuple(dict.fromkeys(sources)), evidence, (origin,))
-
-
-def _parse_node_table(table: Table, kind: NodeKind, parsed: ParsedTables) -> None:
-    mapping = _map_headers(table, node_columns(kind), parsed)
-    file, sheet = table.file.name, table.sheet
-    if mapping is None:
-        for _ in table.rows:
-            pass
-        return
-    fields = {c.field for c in mapping.values()}
-    if "key" not in fields and (kind.key_property is None or kind.key_property not in fields):
-        parsed.problems.append(
-            Problem(
-                file, sheet, table.header_row, None, None, "no 'key' column: every row needs a key"
-            )
-        )
-        for _ in table.rows:
-            pass
-        return
-    for row_number, row in table.rows:
-        if all(is_blank(c) for c in row):
+def unlabelled_cells(row: list[Cell], headers: list[str]) -> list[Bad]:
+    """Values under no header (beyond the header, or under a blank/merged header cell):
+    reported rather than dropped, so nothing is lost silently."""
+    bad: list[Bad] = []
+    width = len(headers)
+    for i, cell in enumerate(row):
+        if is_blank(cell):
             continue
-        parsed.rows_read += 1
-        bad: list[tuple[str, Cell, str]] = []
-        if _extra_cells(row, len(table.headers)):
-            bad.append(("", None, "the row has more cells than the header"))
-        cells = {c.field: v for c, v in _cells(row, mapping)}
+        if i >= width:
+            bad.append(
+                (column_letter(i), cell, "the row has more cells than the header has columns")
+            )
+        elif not headers[i]:
+            bad.append(
+                (
+                    column_letter(i),
+                    cell,
+                    "a value in a column without a header (a merged header cell?)",
+                )
+            )
+    return bad
+
+
+def parse_sources(text: str) -> tuple[list[str], list[Bad]]:
+    """``a; b`` or ``Source:a, Source:b`` → Source node ids."""
+    if (text and text.isalnum()) or (
+        "," not in text
+        and ";" not in text
+        and "\n" not in text
+        and " " not in text
+        and ":" not in text
+    ):
+        if not text:
+            return [], []
+        return [f"Source:{text}"], []  # one plain key: the common case, checked cheaply
+    sources: list[str] = []
+    bad: list[Bad] = []
+    for part in _SOURCE_SPLIT.split(text):
+        if not part:
+            continue
+        source_id = part if part.startswith("Source:") else f"Source:{part}"
+        try:
+            split_node_id(source_id)
+        except ModelError as e:
+            bad.append(("sources", part, str(e)))
+            continue
+        if source_id not in sources:
+            sources.append(source_id)
+    return sources, bad
+
+
+def parse_evidence(cell: Cell) -> tuple[str | None, list[Bad]]:
+    text = cell_text(cell).casefold()
+    if text in EVIDENCE_VALUES:
+        return text, []
+    return None, [("evidence", cell, f"not one of: {', '.join(EVIDENCE_VALUES)}")]
+
+
+class _NodeParser(RowParser):
+    def __init__(
+        self,
+        table: Table,
+        kind: NodeKind,
+        mapping: dict[int, Column],
+        resolver: Resolver,
+    ) -> None:
+        self.kind = kind
+        self.label = kind.name
+        self.stage = "sources" if kind.name == "Source" else "nodes"
+        self.headers = table.headers
+        self.resolver = resolver
+        self.key_index = next((i for i, c in mapping.items() if c.field == "key"), None)
+        self.sources_index = next((i for i, c in mapping.items() if c.field == "sources"), None)
+        self.evidence_index = next((i for i, c in mapping.items() if c.field == "evidence"), None)
+        self.props: list[tuple[int, Property]] = [
+            (i, c.prop) for i, c in mapping.items() if c.prop is not None
+        ]
+        self.key_prop = kind.key_property
+        self.owner = kind.name
+
+    def parse(self, number: int, row: list[Cell], origin: str) -> tuple[list[Record], list[Bad]]:
+        kind = self.kind
+        bad: list[Bad] = []
+        if len(row) > len(self.headers) or "" in self.headers:
+            bad.extend(unlabelled_cells(row, self.headers))
+        n = len(row)
         props: dict[str, Value] = {}
-        for column, cell in _cells(row, mapping):
-            if column.prop is None:
+        for i, prop in self.props:
+            if i >= n:
+                continue
+            cell = row[i]
+            if cell is None or cell == "":
                 continue
             try:
-                value = parse_cell(kind.name, column.prop, cell)
+                value = parse_cell(self.owner, prop, cell)
             except ModelError as e:
-                bad.append((column.field, cell, str(e)))
+                bad.append((prop.name, cell, str(e)))
                 continue
             if value is not None:
-                props[column.prop.name] = value
-        key = _node_key(kind, cells, props, bad)
-        origin = f"{file}#{sheet}!{row_number}"
-        provenance = _provenance(cells, origin, bad)
-        node = None
-        if key is not None and not bad:
-            try:
-                node = Node.create(kind.name, key, props, provenance)
-            except ModelError as e:
-                bad.append(("key", cells.get("key"), str(e)))
-        if node is not None and kind.private_names:
-            _check_private_key(node, bad)
-        if bad or node is None:
-            parsed.problems.extend(
-                Problem(
-                    file, sheet, row_number, col or None, None if v is None else cell_text(v), why
-                )
-                for col, v, why in bad
-            )
-            continue
-        slug = cells.get("key")
-        if slug is not None and cell_text(slug) != node.key:
-            parsed.key_aliases[f"{kind.name}:{cell_text(slug)}"] = node.id
-        parsed.nodes.append(ParsedRow(node, file, sheet, row_number))
+                props[prop.name] = value
+        slug = _cell(row, self.key_index)
+        key = node_key(kind, slug, props, bad)
+        sources: list[str] = []
+        evidence = None
+        if (cell := _cell(row, self.sources_index)) is not None:
+            sources, more = parse_sources(cell_text(cell))
+            bad.extend(more)
+        if (cell := _cell(row, self.evidence_index)) is not None:
+            evidence, more = parse_evidence(cell)
+            bad.extend(more)
+        if key is None or bad:
+            return [], bad
+        node = Node(
+            f"{kind.name}:{key}",
+            kind.name,
+            key,
+            props,
+            Provenance(tuple(sources), evidence, (origin,)),
+        )
+        if kind.private_names:
+            check_private_key(node, bad)
+            if bad:
+                return [], bad
+        if slug is not None and (text := cell_text(slug)) != key:
+            self.resolver.key_aliases[f"{kind.name}:{text}"] = node.id
+        return [node], []
 
 
-def _node_key(
-    kind: NodeKind,
-    cells: dict[str, Cell],
-    props: dict[str, Value],
-    bad: list[tuple[str, Cell, str]],
-) -> str | None:
+def _cell(row: list[Cell], index: int | None) -> Cell:
+    if index is None or index >= len(row):
+        return None
+    cell = row[index]
+    return None if is_blank(cell) else cell
+
+
+def node_key(kind: NodeKind, slug: Cell, props: dict[str, Value], bad: list[Bad]) -> str | None:
     """The INN where the kind has one and the row gives it, else the key column."""
     if kind.key_property and isinstance(props.get(kind.key_property), str):
         inn = str(props[kind.key_property])
@@ -240,13 +285,13 @@ def _node_key(
             bad.append((kind.key_property, inn, "an INN has 10 digits (organizations) or 12"))
             return None
         return inn
-    if "key" not in cells:
+    if slug is None:
         bad.append(("key", None, "the key is empty"))
         return None
     try:
-        return check_key(kind.name, cell_text(cells["key"]))
+        return check_key(kind.name, cell_text(slug))
     except ModelError as e:
-        bad.append(("key", cells["key"], str(e)))
+        bad.append(("key", slug, str(e)))
         return None
 
 
@@ -254,7 +299,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^0-9a-zа-я]+", "", text.casefold().replace("ё", "е"))
 
 
-def _check_private_key(node: Node, bad: list[tuple[str, Cell, str]]) -> None:
+def check_private_key(node: Node, bad: list[Bad]) -> None:
     """A private person's key must not carry their name (keys show up everywhere)."""
     if node.properties.get("public") is True:
         return
@@ -274,50 +319,52 @@ def _check_private_key(node: Node, bad: list[tuple[str, Cell, str]]) -> None:
         )
 
 
-def _parse_relationship_table(table: Table, parsed: ParsedTables) -> None:
-    mapping = _map_headers(table, relationship_columns(), parsed)
-    file, sheet = table.file.name, table.sheet
-    if mapping is None:
-        for _ in table.rows:
-            pass
-        return
-    missing = {"from", "type", "to"} - {c.field for c in mapping.values()}
-    if missing:
-        parsed.problems.append(
+def _compile_nodes(table: Table, kind: NodeKind, resolver: Resolver) -> RowParser | list[Problem]:
+    mapping = _map_headers(table, node_columns(kind))
+    if isinstance(mapping, list):
+        return mapping
+    fields = {c.field for c in mapping.values()}
+    if "key" not in fields and (kind.key_property is None or kind.key_property not in fields):
+        return [
             Problem(
-                file,
-                sheet,
+                table.file.name,
+                table.sheet,
                 table.header_row,
                 None,
                 None,
-                f"missing column(s): {', '.join(sorted(missing))}",
+                "no 'key' column: every row needs a key"
+                + (f" (or an {kind.key_property.upper()})" if kind.key_property else ""),
             )
-        )
-        for _ in table.rows:
-            pass
-        return
-    for row_number, row in table.rows:
-        if all(is_blank(c) for c in row):
-            continue
-        parsed.rows_read += 1
-        bad: list[tuple[str, Cell, str]] = []
-        if _extra_cells(row, len(table.headers)):
-            bad.append(("", None, "the row has more cells than the header"))
-        cells = {c.field: v for c, v in _cells(row, mapping)}
-        rel = _relationship_from_cells(cells, f"{file}#{sheet}!{row_number}", bad)
-        if bad or rel is None:
-            parsed.problems.extend(
-                Problem(
-                    file, sheet, row_number, col or None, None if v is None else cell_text(v), why
-                )
-                for col, v, why in bad
-            )
-            continue
-        parsed.relationships.append(ParsedRow(rel, file, sheet, row_number))
+        ]
+    return _NodeParser(table, kind, mapping, resolver)
 
 
-def _relationship_from_cells(
-    cells: dict[str, Cell], origin: str, bad: list[tuple[str, Cell, str]]
+class _RelationshipParser(RowParser):
+    stage = "relationships"
+    label = "relationships"
+
+    def __init__(self, table: Table, mapping: dict[int, Column], resolver: Resolver) -> None:
+        self.headers = table.headers
+        self.mapping = mapping
+        self.resolver = resolver
+
+    def parse(self, number: int, row: list[Cell], origin: str) -> tuple[list[Record], list[Bad]]:
+        bad: list[Bad] = []
+        if len(row) > len(self.headers) or "" in self.headers:
+            bad.extend(unlabelled_cells(row, self.headers))
+        cells: dict[str, Cell] = {}
+        n = len(row)
+        for i, column in self.mapping.items():
+            if i < n and not is_blank(row[i]):
+                cells[column.field] = row[i]
+        rel = relationship_from_cells(cells, origin, bad, self.resolver)
+        if rel is None or bad:
+            return [], bad
+        return [rel], []
+
+
+def relationship_from_cells(
+    cells: dict[str, Cell], origin: str, bad: list[Bad], resolver: Resolver
 ) -> Relationship | None:
     ends: dict[str, str] = {}
     for end in ("from", "to"):
@@ -326,14 +373,21 @@ def _relationship_from_cells(
             continue
         try:
             kind, key = split_node_id(cell_text(cells[end]))
-            ends[end] = f"{kind}:{key}"
+            ends[end] = resolver.resolve(f"{kind}:{key}")
         except ModelError as e:
             bad.append((end, cells[end], str(e)))
     rel_type = cell_text(cells["type"]).upper().replace(" ", "_") if "type" in cells else ""
-    try:
-        rt = relationship_type(rel_type)
-    except ModelError as e:
-        bad.append(("type", cells.get("type"), str(e)))
+    rt = REL_TYPE_BY_NAME.get(rel_type)
+    if rt is None:
+        bad.append(
+            (
+                "type",
+                cells.get("type"),
+                "the type is empty"
+                if not rel_type
+                else f"unknown relationship type; known types: {', '.join(REL_TYPE_BY_NAME)}",
+            )
+        )
         return None
     props: dict[str, Value] = {}
     for name, cell in cells.items():
@@ -350,13 +404,65 @@ def _relationship_from_cells(
             continue
         if value is not None:
             props[name] = value
-    provenance = _provenance(cells, origin, bad)
+    sources: list[str] = []
+    evidence = None
+    if "sources" in cells:
+        sources, more = parse_sources(cell_text(cells["sources"]))
+        bad.extend(more)
+    if "evidence" in cells:
+        evidence, more = parse_evidence(cells["evidence"])
+        bad.extend(more)
     if len(ends) < 2 or bad:
         return None
-    try:
-        check_endpoints(rt.name, ends["from"].split(":", 1)[0], ends["to"].split(":", 1)[0])
-    except ModelError as e:
-        bad.append(("type", cells.get("type"), str(e)))
+    source_kind = ends["from"].split(":", 1)[0]
+    target_kind = ends["to"].split(":", 1)[0]
+    if source_kind not in rt.sources:
+        bad.append(
+            (
+                "from",
+                ends["from"],
+                f"{rt.name} cannot start at a {source_kind}; it starts at "
+                f"{' or '.join(rt.sources)}",
+            )
+        )
+    if target_kind not in rt.targets:
+        bad.append(
+            (
+                "to",
+                ends["to"],
+                f"{rt.name} cannot end at a {target_kind}; it ends at {' or '.join(rt.targets)}",
+            )
+        )
+    if bad:
         return None
     key = cell_text(cells["key"]) if "key" in cells else ""
-    return Relationship.create(ends["from"], rt.name, ends["to"], props, provenance, key=key)
+    return Relationship(
+        ends["from"],
+        rt.name,
+        ends["to"],
+        key,
+        props,
+        Provenance(tuple(sources), evidence, (origin,)),
+    )
+
+
+def _compile_relationships(table: Table, resolver: Resolver) -> RowParser | list[Problem]:
+    mapping = _map_headers(table, relationship_columns())
+    if isinstance(mapping, list):
+        return mapping
+    missing = {"from", "type", "to"} - {c.field for c in mapping.values()}
+    if missing:
+        return [
+            Problem(
+                table.file.name,
+                table.sheet,
+                table.header_row,
+                None,
+                None,
+                f"missing column(s): {', '.join(sorted(missing))}",
+            )
+        ]
+    return _RelationshipParser(table, mapping, resolver)
+
+
+ParserFactory = Callable[[Table, Resolver], "RowParser | list[Problem]"]

@@ -11,8 +11,25 @@ from schema import ModelError, Property, Value, ValueType, check_value, parse_is
 
 _TRUE = {"true", "yes", "y", "1", "да", "д", "истина", "+"}
 _FALSE = {"false", "no", "n", "0", "нет", "н", "ложь", "-"}
-_DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})(?:\.(\d{4}))?$")
-_MONTH_DOTTED = re.compile(r"^(\d{1,2})\.(\d{4})$")
+_DOTTED = re.compile(r"^(\d{1,2})[./](\d{1,2})(?:[./](\d{4}))?$")
+_MONTH_DOTTED = re.compile(r"^(\d{1,2})[./](\d{4})$")
+_SERIAL = re.compile(r"^\d{5}(?:[.,]\d+)?$")
+_NAMED = re.compile(r"^(\d{1,2})\s+([^\W\d_]+)\.?(?:\s+(\d{4}))?(?:\s*(?:г\.?|года?))?$")
+_NAMED_US = re.compile(r"^([^\W\d_]+)\.?\s+(\d{1,2})(?:,?\s+(\d{4}))?$")
+_MONTHS = {
+    **{
+        m: i
+        for i, m in enumerate(
+            ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+        )
+    },
+    **{
+        m: i
+        for i, m in enumerate(
+            ("янв", "фев", "мар", "апр", "ма", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"), 1
+        )
+    },
+}
 _EXCEL_EPOCH = date(1899, 12, 30)
 LIST_SEPARATORS = re.compile(r"\s*(?:;|\n)\s*")
 
@@ -23,6 +40,9 @@ def is_blank(cell: Cell) -> bool:
 
 def cell_text(cell: Cell) -> str:
     """A cell as text: numbers without a spurious ``.0`` (an INN read as a float)."""
+    if type(cell) is str:
+        text = cell.strip()
+        return text if text.isascii() else unicodedata.normalize("NFC", text)
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
     if isinstance(cell, datetime):
@@ -37,6 +57,8 @@ def parse_cell(owner: str, prop: Property, cell: Cell) -> Value | None:
     if is_blank(cell):
         return None
     t = prop.type
+    if t is ValueType.TEXT:
+        return cell_text(cell)
     if t is ValueType.INTEGER:
         return check_value(owner, prop, _integer(cell))
     if t is ValueType.NUMBER:
@@ -115,4 +137,28 @@ def parse_date(cell: Cell) -> str:
     if m := _MONTH_DOTTED.match(text):
         month, year = m.groups()
         return parse_iso(f"{year}-{int(month):02d}").iso()
+    if _SERIAL.match(text):  # an Excel serial number exported as text (5 digits: no year)
+        return (_EXCEL_EPOCH + timedelta(days=int(float(text.replace(",", "."))))).isoformat()
+    if m := _NAMED.match(text):
+        return _named(text, m.group(1), m.group(2), m.group(3))
+    if m := _NAMED_US.match(text):
+        return _named(text, m.group(2), m.group(1), m.group(3))
+    if len(text) > 10 and text[10] in "T " and text[:4].isdigit():
+        text = text[:10]  # a date with a time of day: the day is the precision we keep
     return parse_iso(text).iso()
+
+
+def _month_number(word: str) -> int | None:
+    word = word.casefold()
+    if word.startswith("ма") and not word.startswith("мар"):
+        return 5  # май, мая
+    return _MONTHS.get(word[:3])
+
+
+def _named(text: str, day: str, month_word: str, year: str | None) -> str:
+    """``16 августа``, ``16 августа 2023 г.``, ``August 16, 2023``."""
+    month = _month_number(month_word)
+    if month is None:
+        raise ModelError(f"{text!r} is not a date: {month_word!r} is not a month")
+    iso = f"{year}-{month:02d}-{int(day):02d}" if year else f"--{month:02d}-{int(day):02d}"
+    return parse_iso(iso).iso()

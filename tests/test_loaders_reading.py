@@ -1,0 +1,245 @@
+"""Readers: every encoding, delimiter and workbook format, and malformed files, each
+giving a clear error and writing nothing."""
+
+from __future__ import annotations
+
+import codecs
+import zipfile
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from graph_service.storage.sqlite import SqliteStore
+from loaders.load import load_files
+from loaders.problems import LoadRejected
+from loaders.reading import read_tables
+
+ROWS = [
+    ["key", "name", "sector", "staff_count"],
+    ["school-1", "Школа № 1 «Ёлочка»", "education", "1 250"],
+    ["hospital-3", "Больница 3", "health", "80"],
+]
+
+
+def write_csv(path: Path, rows: list[list[str]], encoding: str, delimiter: str) -> Path:
+    text = "\r\n".join(delimiter.join(r) for r in rows) + "\r\n"
+    data = text.encode(encoding)
+    if encoding == "utf-8-sig":
+        assert data.startswith(codecs.BOM_UTF8)
+    path.write_bytes(data)
+    return path
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    book = xlsxwriter.Workbook(str(path))
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is not None:
+                    sheet.write(r, c, value)
+    book.close()
+    return path
+
+
+def write_ods(path: Path, sheets: dict[str, list[list[str]]], formula: bool = False) -> Path:
+    """A real (minimal) OpenDocument spreadsheet, written by hand: no writer needed."""
+    tables = []
+    for name, rows in sheets.items():
+        xml_rows = []
+        for row in rows:
+            cells = "".join(
+                f'<table:table-cell office:value-type="string"><text:p>{v}</text:p>'
+                "</table:table-cell>"
+                for v in row
+            )
+            xml_rows.append(f"<table:table-row>{cells}</table:table-row>")
+        if formula:
+            xml_rows.append(
+                '<table:table-row><table:table-cell table:formula="of:=1+1" '
+                'office:value-type="float" office:value="2"><text:p>2</text:p>'
+                "</table:table-cell></table:table-row>"
+            )
+        tables.append(f'<table:table table:name="{name}">{"".join(xml_rows)}</table:table>')
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        "<office:document-content "
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f"<office:body><office:spreadsheet>{''.join(tables)}</office:spreadsheet>"
+        "</office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"'
+        ' manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteStore:
+    s = SqliteStore(tmp_path / "g.db")
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+def _institutions(store: SqliteStore) -> dict[str, dict[str, object]]:
+    page = store.find_nodes("Institution", first=100)
+    return {n.key: dict(n.properties) for n in page.items}
+
+
+EXPECTED = {
+    "school-1": {
+        "name": "Школа № 1 «Елочка»".replace("Е", "Ё", 1),
+        "sector": "education",
+        "staff_count": 1250,
+    },
+    "hospital-3": {"name": "Больница 3", "sector": "health", "staff_count": 80},
+}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251"])
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_csv_in_every_encoding_and_delimiter_loads_the_same(
+    tmp_path: Path, store: SqliteStore, encoding: str, delimiter: str
+) -> None:
+    path = write_csv(tmp_path / "institutions.csv", ROWS, encoding, delimiter)
+    result = load_files([path], store)
+    assert result.rows_read == 2
+    assert _institutions(store) == EXPECTED
+
+
+def test_cp1251_after_64kb_of_ascii_is_still_detected(tmp_path: Path, store: SqliteStore) -> None:
+    rows = [ROWS[0]] + [[f"k{i}", "ascii name", "other", "1"] for i in range(5000)] + [ROWS[1]]
+    path = write_csv(tmp_path / "institutions.csv", rows, "cp1251", ";")
+    assert path.stat().st_size > 64 * 1024
+    load_files([path], store)
+    assert store.get_node("Institution:school-1").properties["name"].startswith("Школа")
+
+
+def test_xlsx_every_sheet_in_one_load(tmp_path: Path, store: SqliteStore) -> None:
+    path = write_xlsx(
+        tmp_path / "book.xlsx",
+        {
+            "Учреждения": [
+                ["ключ", "Наименование", "Сфера", "Штат"],
+                ["school-1", "Школа", "education", 12.0],
+            ],
+            "Органы власти": [["Key", "Name", "Level"], ["dip", "Department", "regional"]],
+            "Связи": [
+                ["от", "тип", "к"],
+                ["Institution:school-1", "SUBORDINATE_TO", "Authority:dip"],
+            ],
+        },
+    )
+    result = load_files([path], store)
+    assert result.counts() == {"Institution": 1, "Authority": 1, "SUBORDINATE_TO": 1}
+    assert store.get_node("Institution:school-1").properties["staff_count"] == 12
+
+
+def test_ods_written_by_hand_is_read(tmp_path: Path, store: SqliteStore) -> None:
+    path = write_ods(tmp_path / "book.ods", {"institutions": [r[:3] for r in ROWS]})
+    load_files([path], store)
+    assert set(_institutions(store)) == {"school-1", "hospital-3"}
+
+
+def test_ods_formula_cell_is_refused(tmp_path: Path, store: SqliteStore) -> None:
+    path = write_ods(tmp_path / "book.ods", {"institutions": [r[:3] for r in ROWS]}, formula=True)
+    with pytest.raises(LoadRejected) as e:
+        load_files([path], store)
+    assert any("formula" in p.reason and p.row == 4 for p in e.value.problems)
+    assert store.stats().node_count == 0
+
+
+def test_xlsx_formula_cell_is_refused(tmp_path: Path, store: SqliteStore) -> None:
+    path = tmp_path / "book.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("institutions")
+    sheet.write_row(0, 0, ["key", "name", "staff_count"])
+    sheet.write_row(1, 0, ["school-1", "School"])
+    sheet.write_formula(1, 2, "=10*2")
+    book.close()
+    with pytest.raises(LoadRejected) as e:
+        load_files([path], store)
+    [problem] = e.value.problems
+    assert (problem.sheet, problem.row, problem.column) == ("institutions", 2, "C2")
+    assert "formula" in problem.reason
+    assert store.stats().node_count == 0
+
+
+def test_merged_header_cells_are_refused(tmp_path: Path, store: SqliteStore) -> None:
+    path = tmp_path / "book.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("institutions")
+    sheet.merge_range(0, 1, 0, 2, "name")
+    sheet.write(0, 0, "key")
+    sheet.write_row(1, 0, ["school-1", "School", "extra"])
+    book.close()
+    with pytest.raises(LoadRejected) as e:
+        load_files([path], store)
+    assert any("merged header" in p.reason for p in e.value.problems)
+    assert store.stats().node_count == 0
+
+
+def test_ragged_row_names_the_extra_cell(tmp_path: Path, store: SqliteStore) -> None:
+    path = tmp_path / "institutions.csv"
+    path.write_text("key,name\nschool-1,School,surplus\nschool-2\n", encoding="utf-8")
+    with pytest.raises(LoadRejected) as e:
+        load_files([path], store)
+    [problem] = e.value.problems
+    assert (problem.row, problem.column, problem.value) == (2, "C", "surplus")
+    assert store.stats().node_count == 0
+
+
+def test_empty_sheet_workbook_is_refused(tmp_path: Path, store: SqliteStore) -> None:
+    path = write_xlsx(tmp_path / "book.xlsx", {"institutions": []})
+    with pytest.raises(LoadRejected) as e:
+        load_files([path], store)
+    assert "empty" in e.value.problems[0].reason
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "empty"),
+        (b"\x7fELF\x02\x01\x01\x00\x00\x00\x00" * 10, "binary"),
+        (b"PK\x03\x04rest-of-a-zip", "zip archive"),
+    ],
+)
+def test_unreadable_csv_is_a_clear_error(
+    tmp_path: Path, store: SqliteStore, content: bytes, expected: str
+) -> None:
+    bad = tmp_path / "institutions.csv"
+    bad.write_bytes(content)
+    good = write_csv(tmp_path / "authorities.csv", [["key", "name"], ["a", "A"]], "utf-8", ",")
+    with pytest.raises(LoadRejected) as e:
+        load_files([good, bad], store)
+    [problem] = e.value.problems
+    assert problem.file == "institutions.csv" and expected in problem.reason
+    assert store.stats().node_count == 0
+
+
+def test_zero_byte_xlsx_is_a_clear_error(tmp_path: Path, store: SqliteStore) -> None:
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(b"")
+    with pytest.raises(LoadRejected) as e:
+        load_files([path], store)
+    assert "empty" in e.value.problems[0].reason
+
+
+def test_csv_is_streamed_with_spreadsheet_row_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "persons.csv"
+    path.write_text('key,name\np1,"two\nlines"\np2,B\n', encoding="utf-8")
+    [table] = list(read_tables(path))
+    assert [n for n, _ in table.rows] == [2, 3]
