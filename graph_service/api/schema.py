@@ -7,8 +7,17 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
 
+from graph_service.api.analytics import AnalyticsQuery
 from graph_service.api.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
 from graph_service.api.query import Query
 from graph_service.api.types import KIND_TYPES
@@ -39,13 +48,16 @@ class _Schema(strawberry.Schema):
 
 def build_schema() -> strawberry.Schema:
     return _Schema(
-        query=Query,
+        query=merge_types("Query", (Query, AnalyticsQuery)),
         types=list(KIND_TYPES.values()),
         extensions=[
-            QueryDepthLimiter(max_depth=MAX_DEPTH),
-            MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-            MaskErrors(
+            # Clients repeat the same few queries: parse and validate each once.
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: MaskErrors(
                 should_mask_error=_should_mask,
                 error_message="Internal error; the server log has the details.",
             ),

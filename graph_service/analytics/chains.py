@@ -1,0 +1,351 @@
+"""Chains of instruction and of command.
+
+* :func:`instruction_tree` — from a directive's origin, the tree of relays down to every
+  target (breadth-first over reversed RELAYS, each directive visited once, so cycles end).
+* :func:`chain_to_origin` — from a directive back up the RELAYS it passes on to the
+  directive that started it.
+* :func:`directives_reaching` — every directive that targets a node, with its chain
+  back to the origin.
+* :func:`chain_of_command` — a node's way up WORKS_AT / SUBORDINATE_TO to the top.
+* :func:`chain_details` — the dates, wording, channel, recipients and provenance of each
+  hop, read through the store protocol; lags are computed between full dates only.
+
+The structural functions take a projection holding the relationship types in
+:data:`graph_service.analytics.reach.FLOW_TYPES` as stored.
+
+References
+----------
+.. [1] Breadth-first search: E. F. Moore, "The shortest path through a maze",
+   Proc. Int. Symp. on the Theory of Switching (1959) 285-292.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from graph_service.analytics.budget import Budget
+from graph_service.analytics.projection import Projection
+from graph_service.analytics.reach import FlowCodes, ReachSet, reach_from, staff_estimate
+from graph_service.storage.protocol import Store
+from graph_service.storage.records import Direction, Node, Relationship
+from schema import Value
+from schema.dates import parse_iso
+from schema.errors import ModelError
+
+MAX_HOPS = 50_000
+_PAGE = 500
+
+
+@dataclass(frozen=True)
+class TreeHop:
+    directive: int
+    level: int  # 0 for the origin
+    parent: int | None  # the directive this one relays
+    issuers: list[int]
+    recipients: list[int]
+    requires: list[int]
+
+
+@dataclass(frozen=True)
+class InstructionTree:
+    origin: int
+    requested: int
+    hops: list[TreeHop]
+    truncated: bool
+    reach: ReachSet
+
+    @property
+    def depth(self) -> int:
+        return max((h.level for h in self.hops), default=0)
+
+
+def chain_to_origin(p: Projection, directive: int, max_steps: int = MAX_HOPS) -> list[int]:
+    """The directives from the origin down to ``directive`` (inclusive). Where a directive
+    relays several, the one with the smallest id is followed; a cycle ends the walk."""
+    relays = FlowCodes.of(p).relays
+    out = p.out_adjacency()
+    ids = p.node_ids
+    path = [directive]
+    seen = {directive}
+    current = directive
+    while len(path) <= max_steps:
+        earlier = [e for e, ty in out.of(current) if ty == relays and e not in seen]
+        if not earlier:
+            break
+        current = min(earlier, key=lambda e: ids[e])
+        seen.add(current)
+        path.append(current)
+    path.reverse()
+    return path
+
+
+def tree_hop(p: Projection, d: int, level: int, parent: int | None) -> TreeHop:
+    """One directive's place in a tree: its issuers, recipients and what it requires."""
+    codes = FlowCodes.of(p)
+    out, inc = p.out_adjacency(), p.in_adjacency()
+    ids = p.node_ids
+    recipients: list[int] = []
+    requires: list[int] = []
+    for t, ty in out.of(d):
+        if ty == codes.targets:
+            recipients.append(t)
+        elif ty == codes.requires:
+            requires.append(t)
+    issuers = [s for s, ty in inc.of(d) if ty == codes.issued]
+    return TreeHop(
+        d,
+        level,
+        parent,
+        sorted(set(issuers), key=ids.__getitem__),
+        sorted(set(recipients), key=ids.__getitem__),
+        sorted(set(requires), key=ids.__getitem__),
+    )
+
+
+def instruction_tree(
+    p: Projection,
+    directive: int,
+    *,
+    from_origin: bool = True,
+    max_hops: int = MAX_HOPS,
+    budget: Budget | None = None,
+) -> InstructionTree:
+    """The relay tree under ``directive`` (or under its origin when ``from_origin``),
+    breadth-first, children in id order, at most ``max_hops`` directives."""
+    budget = budget or Budget()
+    codes = FlowCodes.of(p)
+    inc = p.in_adjacency()
+    ids, kinds = p.node_ids, p.node_kinds
+    origin = chain_to_origin(p, directive)[0] if from_origin else directive
+    hops = [tree_hop(p, origin, 0, None)]
+    seen = {origin}
+    truncated = False
+    i = 0
+    while i < len(hops):
+        current = hops[i]
+        i += 1
+        newer = sorted(
+            {n for n, ty in inc.of(current.directive) if ty == codes.relays and n not in seen},
+            key=ids.__getitem__,
+        )
+        for n in newer:
+            if kinds[n] != "Directive":
+                continue
+            if len(hops) >= max_hops:
+                truncated = True
+                break
+            seen.add(n)
+            hops.append(tree_hop(p, n, current.level + 1, current.directive))
+        if truncated:
+            break
+        if i % 1000 == 0:
+            budget.check("the instruction chain", "lower maxHops")
+    return InstructionTree(origin, directive, hops, truncated, reach_from(p, origin))
+
+
+@dataclass(frozen=True)
+class Reaching:
+    directive: int
+    chain: list[int]  # origin first, ``directive`` last
+
+
+def directives_reaching(
+    p: Projection, node: int, max_directives: int = 1000
+) -> tuple[list[Reaching], bool]:
+    """Every directive that targets ``node``, ordered by id, with its chain to the origin;
+    and whether ``max_directives`` cut the list."""
+    codes = FlowCodes.of(p)
+    ids = p.node_ids
+    found = sorted(
+        {d for d, ty in p.in_adjacency().of(node) if ty == codes.targets}, key=ids.__getitem__
+    )
+    truncated = len(found) > max_directives
+    return [Reaching(d, chain_to_origin(p, d)) for d in found[:max_directives]], truncated
+
+
+@dataclass(frozen=True)
+class CommandLink:
+    source: int
+    type: str
+    target: int
+    level: int  # 1 for the start node's own employer or superior
+
+
+@dataclass(frozen=True)
+class CommandChain:
+    links: list[CommandLink]
+    tops: list[int]  # nodes reached that answer to no one
+    truncated: bool
+
+
+def chain_of_command(p: Projection, node: int, max_levels: int = 50) -> CommandChain:
+    """Breadth-first up WORKS_AT and SUBORDINATE_TO; every link on the way, and the tops."""
+    codes = FlowCodes.of(p)
+    upward = {codes.works_at: "WORKS_AT", codes.subordinate_to: "SUBORDINATE_TO"}
+    out = p.out_adjacency()
+    ids = p.node_ids
+    links: list[CommandLink] = []
+    tops: list[int] = []
+    seen = {node}
+    frontier = [node]
+    level = 0
+    truncated = False
+    while frontier:
+        level += 1
+        nxt: list[int] = []
+        for v in frontier:
+            ups = sorted({(t, ty) for t, ty in out.of(v) if ty in upward}, key=lambda e: ids[e[0]])
+            if not ups and v != node:
+                tops.append(v)
+            for t, ty in ups:
+                if level > max_levels:
+                    truncated = True
+                    break
+                links.append(CommandLink(v, upward[ty], t, level))
+                if t not in seen:
+                    seen.add(t)
+                    nxt.append(t)
+        frontier = nxt
+    return CommandChain(links, sorted(tops, key=ids.__getitem__), truncated)
+
+
+# -- details through the store --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A directive's arrival at one recipient."""
+
+    recipient: str
+    received: str | None
+    channel: str | None
+    lag_days: int | None  # received minus the directive's issue date, full dates only
+    evidence: str | None
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Hop:
+    directive: str
+    level: int
+    relays: str | None
+    issuers: list[str]
+    title: str | None
+    issued: str | None
+    deadline: str | None
+    lag_days: int | None  # issued minus the relayed directive's issue date, full dates only
+    wording: str | None
+    channel: str | None
+    action: str | None
+    requires: list[str]
+    evidence: str | None
+    sources: tuple[str, ...]
+    recipient_count: int = 0  # all recipients; ``deliveries`` may hold fewer
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+def days_between(earlier: Value | None, later: Value | None) -> int | None:
+    """Days from ``earlier`` to ``later`` when both are full dates, else None."""
+    if not isinstance(earlier, str) or not isinstance(later, str):
+        return None
+    try:
+        a, b = parse_iso(earlier).ordinal_days(), parse_iso(later).ordinal_days()
+    except ModelError:
+        return None
+    return None if a is None or b is None else b - a
+
+
+def _text(value: Value | None) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def outgoing(store: Store, node_id: str, rel_type: str, limit: int) -> list[Relationship]:
+    """Up to ``limit`` relationships of one type leaving a node (in the store's neighbour
+    order), through the store protocol."""
+    found: list[Relationship] = []
+    after: str | None = None
+    while len(found) < limit:
+        first = min(_PAGE, limit - len(found))
+        page = store.neighbors(node_id, [rel_type], Direction.OUT, first=first, after=after)
+        found.extend(n.relationship for n in page.items)
+        if not page.has_next_page:
+            break
+        after = page.end_cursor
+    return found
+
+
+def chain_details(
+    store: Store,
+    p: Projection,
+    hops: Sequence[TreeHop],
+    fetch_nodes: Callable[[Sequence[str]], Mapping[str, Node]],
+    max_recipients: int = 100,
+) -> list[Hop]:
+    """Dates, wording, channel, deliveries (at most ``max_recipients`` per hop) and
+    provenance for each hop."""
+    ids = p.node_ids
+    directive_ids = [ids[h.directive] for h in hops]
+    parents = [ids[h.parent] for h in hops if h.parent is not None]
+    nodes = fetch_nodes(list(dict.fromkeys([*directive_ids, *parents])))
+    out: list[Hop] = []
+    for h, d_id in zip(hops, directive_ids, strict=True):
+        node = nodes.get(d_id)
+        props: Mapping[str, Value] = node.properties if node else {}
+        issued = props.get("issued")
+        parent_issued = (
+            nodes[ids[h.parent]].properties.get("issued")
+            if h.parent is not None and ids[h.parent] in nodes
+            else None
+        )
+        recipients = {ids[r] for r in h.recipients}
+        deliveries = [
+            Delivery(
+                rel.target,
+                _text(rel.properties.get("received")),
+                _text(rel.properties.get("channel")),
+                days_between(issued, rel.properties.get("received")),
+                rel.provenance.evidence,
+                rel.provenance.sources,
+            )
+            for rel in (outgoing(store, d_id, "TARGETS", max_recipients) if recipients else [])
+            if rel.target in recipients
+        ]
+        out.append(
+            Hop(
+                directive=d_id,
+                level=h.level,
+                relays=ids[h.parent] if h.parent is not None else None,
+                issuers=[ids[i] for i in h.issuers],
+                title=_text(props.get("title")),
+                issued=_text(issued),
+                deadline=_text(props.get("deadline")),
+                lag_days=days_between(parent_issued, issued),
+                wording=_text(props.get("wording")),
+                channel=_text(props.get("channel")),
+                action=_text(props.get("action")),
+                requires=[ids[r] for r in h.requires],
+                evidence=node.provenance.evidence if node else None,
+                sources=node.provenance.sources if node else (),
+                recipient_count=len(recipients),
+                deliveries=deliveries,
+            )
+        )
+    return out
+
+
+def staff_reached(
+    p: Projection,
+    reach: ReachSet,
+    fetch_nodes: Callable[[Sequence[str]], Mapping[str, Node]],
+) -> int:
+    """The staff estimate of :func:`graph_service.analytics.reach.staff_estimate`, with
+    ``staff_count`` read through ``fetch_nodes``."""
+    ids = p.node_ids
+    records = fetch_nodes([ids[i] for i in reach.institutions])
+    counts: dict[int, int | None] = {}
+    for i in reach.institutions:
+        node = records.get(ids[i])
+        value = node.properties.get("staff_count") if node else None
+        counts[i] = value if isinstance(value, int) and not isinstance(value, bool) else None
+    return staff_estimate(p, reach, counts)
