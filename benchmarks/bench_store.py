@@ -49,8 +49,15 @@ def node_batches(n: int, seed: int) -> Iterator[list[Node]]:
                 props["region"] = f"Region {i % 85}"
             elif kind == "Person":
                 props["public"] = False
-            batch.append(Node(f"{kind}:{i:08d}", kind, f"{i:08d}", props,
-                              Provenance(prov.sources, prov.evidence, (f"synth#{kind}!{i}",))))
+            batch.append(
+                Node(
+                    f"{kind}:{i:08d}",
+                    kind,
+                    f"{i:08d}",
+                    props,
+                    Provenance(prov.sources, prov.evidence, (f"synth#{kind}!{i}",)),
+                )
+            )
         yield batch
 
 
@@ -66,12 +73,23 @@ def rel_batches(n: int, seed: int) -> Iterator[list[Relationship]]:
             if kind == "Person":
                 # a person works at an institution
                 t = rng.randrange(0, n // 3) * 3
-                batch.append(Relationship(f"Person:{i:08d}", "WORKS_AT",
-                                          f"Institution:{t:08d}", str(j // n), {}, prov))
+                batch.append(
+                    Relationship(
+                        f"Person:{i:08d}", "WORKS_AT", f"Institution:{t:08d}", str(j // n), {}, prov
+                    )
+                )
             else:
                 t = rng.randrange(0, n // 3) * 3 + 2
-                batch.append(Relationship(f"{kind}:{i:08d}", "SUBORDINATE_TO",
-                                          f"Authority:{t:08d}", str(j // n), {}, prov))
+                batch.append(
+                    Relationship(
+                        f"{kind}:{i:08d}",
+                        "SUBORDINATE_TO",
+                        f"Authority:{t:08d}",
+                        str(j // n),
+                        {},
+                        prov,
+                    )
+                )
         yield batch
 
 
@@ -112,8 +130,18 @@ def bench_raw_sqlite(path: Path, n: int, seed: int) -> float:
     spent = 0.0
     rows = 0
     for nodes in node_batches(n, seed):
-        data = [(x.id, x.kind, x.key, str(x.properties), "Source:synthetic", "reported",
-                 x.provenance.origins[0]) for x in nodes]
+        data = [
+            (
+                x.id,
+                x.kind,
+                x.key,
+                str(x.properties),
+                "Source:synthetic",
+                "reported",
+                x.provenance.origins[0],
+            )
+            for x in nodes
+        ]
         t = time.perf_counter()
         db.execute("BEGIN")
         db.executemany("INSERT INTO n VALUES (?,?,?,?,?,?,?)", data)
@@ -121,8 +149,10 @@ def bench_raw_sqlite(path: Path, n: int, seed: int) -> float:
         spent += time.perf_counter() - t
         rows += len(data)
     for rels in rel_batches(n, seed):
-        data2 = [(x.source, x.type, x.target, x.key, "{}", "Source:synthetic", "reported", "")
-                 for x in rels]
+        data2 = [
+            (x.source, x.type, x.target, x.key, "{}", "Source:synthetic", "reported", "")
+            for x in rels
+        ]
         t = time.perf_counter()
         db.execute("BEGIN")
         db.executemany("INSERT INTO r VALUES (?,?,?,?,?,?,?,?)", data2)
@@ -199,7 +229,9 @@ def bench_node_by_id(path: Path, n: int, rounds: int, seconds: float) -> tuple[f
             ):
                 result = subprocess.run(
                     [sys.executable, "-c", CLIENT, url, query, json.dumps(args), str(seconds)],
-                    check=True, capture_output=True, text=True,
+                    check=True,
+                    capture_output=True,
+                    text=True,
                 )
                 out.append(float(result.stdout))
         return statistics.median(node_rps), statistics.median(hello_rps)
@@ -213,8 +245,7 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--batched", action="store_true",
-                        help="also measure a commit per batch")
+    parser.add_argument("--batched", action="store_true", help="also measure a commit per batch")
     parser.add_argument("--seconds", type=float, default=5.0, help="per round of requests")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -224,20 +255,28 @@ def main() -> None:
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         rate, spent, rows = bench_upsert(store_path, args.nodes, args.seed, bulk=True)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"upsert, one transaction: {rows:,} rows in {spent:.1f} s = {rate:,.0f} rows/s "
-              f"(target >= 100,000); raw SQLite baseline {raw_rate:,.0f} rows/s; "
-              f"ratio {rate / raw_rate:.2f}")
+        print(
+            f"upsert, one transaction: {rows:,} rows in {spent:.1f} s = {rate:,.0f} rows/s "
+            f"(target >= 100,000); raw SQLite baseline {raw_rate:,.0f} rows/s; "
+            f"ratio {rate / raw_rate:.2f}"
+        )
         if args.batched:
             batched_path = Path(tmp) / "batched.db"
             b_rate, b_spent, _ = bench_upsert(batched_path, args.nodes, args.seed, bulk=False)
             os.unlink(batched_path)
-            print(f"upsert, a commit per 50,000 rows: {b_spent:.1f} s = {b_rate:,.0f} rows/s; "
-                  f"ratio to raw {b_rate / raw_rate:.2f}")
-        print(f"peak RSS {peak_mb:,.0f} MB (before the load {rss_before / 1024:,.0f} MB; "
-              "target < 3,000 MB)")
+            print(
+                f"upsert, a commit per 50,000 rows: {b_spent:.1f} s = {b_rate:,.0f} rows/s; "
+                f"ratio to raw {b_rate / raw_rate:.2f}"
+            )
+        print(
+            f"peak RSS {peak_mb:,.0f} MB (before the load {rss_before / 1024:,.0f} MB; "
+            "target < 3,000 MB)"
+        )
         node_rps, hello_rps = bench_node_by_id(store_path, args.nodes, args.rounds, args.seconds)
-        print(f"node(id): {node_rps:,.0f} req/s; {{ hello }}: {hello_rps:,.0f} req/s; "
-              f"ratio {node_rps / hello_rps:.2f} (target >= 0.50); medians of {args.rounds}")
+        print(
+            f"node(id): {node_rps:,.0f} req/s; {{ hello }}: {hello_rps:,.0f} req/s; "
+            f"ratio {node_rps / hello_rps:.2f} (target >= 0.50); medians of {args.rounds}"
+        )
 
 
 if __name__ == "__main__":
