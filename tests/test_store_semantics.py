@@ -226,3 +226,24 @@ def test_text_that_looks_like_cypher_or_sql_is_stored_verbatim(store: Store) -> 
     got = store.get_node("Authority:nasty")
     assert got is not None and got.properties == {"name": nasty, "region": '"\\'}
     assert [n.key for n in store.search("detach delete")] == ["nasty"]
+
+
+def test_relationships_of_reads_a_whole_frontier_at_once(store: Store) -> None:
+    store.upsert(
+        [authority("top", "Top"), authority("mid", "Mid")]
+        + [institution(str(i), f"I{i}") for i in range(4)],
+        [sub("Authority:mid", "Authority:top")]
+        + [sub(f"Institution:{i}", "Authority:mid") for i in range(4)],
+    )
+    into_mid = store.relationships_of(["Authority:mid"], ["SUBORDINATE_TO"], Direction.IN)
+    assert [r.source for r in into_mid] == [f"Institution:{i}" for i in range(4)]
+    both = store.relationships_of(["Authority:mid", "Institution:0", "Authority:ghost"])
+    assert [r.id for r in both] == [
+        "Authority:mid-SUBORDINATE_TO->Authority:top",
+        "Institution:0-SUBORDINATE_TO->Authority:mid",
+        "Institution:1-SUBORDINATE_TO->Authority:mid",
+        "Institution:2-SUBORDINATE_TO->Authority:mid",
+        "Institution:3-SUBORDINATE_TO->Authority:mid",
+    ]
+    assert store.relationships_of(["Institution:0"], direction=Direction.IN) == []
+    assert store.relationships_of([]) == []

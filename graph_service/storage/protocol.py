@@ -89,6 +89,20 @@ class Store(Protocol):
         """All relationships (of some types), ordered by relationship id."""
         ...
 
+    def relationships_of(
+        self,
+        node_ids: Sequence[str],
+        rel_types: Collection[str] | None = None,
+        direction: Direction = Direction.BOTH,
+    ) -> list[Relationship]:
+        """Every relationship (of the given types) leaving (OUT), reaching (IN) or touching
+        (BOTH) any of the nodes, ordered by (source, type, target, key), each once.
+
+        Not paginated: the caller bounds how many nodes it asks about. Traversals use it to
+        read a whole frontier's relationships in one round trip.
+        """
+        ...
+
     def stats(self) -> Stats: ...
 
     def edge_list(self, rel_types: Collection[str] | None = None) -> EdgeList:

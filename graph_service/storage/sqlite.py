@@ -357,6 +357,36 @@ class SqliteStore:
 
         return self._reading(run)
 
+    def relationships_of(
+        self,
+        node_ids: Sequence[str],
+        rel_types: Collection[str] | None = None,
+        direction: Direction = Direction.BOTH,
+    ) -> list[Relationship]:
+        type_sql, type_params = _type_condition(rel_types, "r.type")
+        columns = "s.id, r.type, d.id, r.key, r.props, r.sources, r.evidence, r.origins"
+        joins = "JOIN nodes s ON s.rowid = r.src JOIN nodes d ON d.rowid = r.dst"
+        ends = {Direction.OUT: ("r.src",), Direction.IN: ("r.dst",)}.get(
+            direction, ("r.src", "r.dst")
+        )
+
+        def run() -> list[Relationship]:
+            index = self._mirror.index
+            rows = sorted({index[i] + 1 for i in node_ids if i in index})
+            found: dict[tuple[str, str, str, str], Relationship] = {}
+            for chunk in _chunks(rows):
+                marks = ",".join("?" * len(chunk))
+                for end in ends:
+                    for row in self._db.execute(
+                        f"SELECT {columns} FROM rels r {joins} WHERE {end} IN ({marks}){type_sql}",
+                        [*chunk, *type_params],
+                    ):
+                        rel = _rel_from_row(row)
+                        found[rel.identity] = rel
+            return [found[k] for k in sorted(found)]
+
+        return self._reading(run)
+
     def stats(self) -> Stats:
         def run() -> Stats:
             kinds = dict(self._db.execute("SELECT kind, count(*) FROM nodes GROUP BY kind"))
