@@ -28,9 +28,6 @@ class GraphMirror:
         self.src = array("i")
         self.dst = array("i")
         self.type = array("b")
-        # Hashes of relationship identities: a cheap "maybe present" test. A hit is
-        # confirmed against the system of record, so a collision costs a lookup only.
-        self.identity_hashes: set[int] = set()
 
     def __contains__(self, node_id: object) -> bool:
         return node_id in self.index
@@ -44,29 +41,28 @@ class GraphMirror:
                 ids.append(node_id)
                 kinds.append(KIND_CODES[kind])
 
+    def extend_nodes(self, node_ids: list[str], kinds: list[str]) -> None:
+        """Append nodes known to be new, in order (their positions follow the last)."""
+        start = len(self.ids)
+        self.index.update(zip(node_ids, range(start, start + len(node_ids)), strict=True))
+        self.ids.extend(node_ids)
+        self.kinds.extend(KIND_CODES[k] for k in kinds)
+
     def add_relationships(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
         """Add (source, type, target, key) relationships that are new to the store."""
-        index, hashes = self.index, self.identity_hashes
+        index = self.index
         src, dst, types = self.src, self.dst, self.type
         for identity in rows:
-            hashes.add(hash(identity))
             source, rel_type, target, _ = identity
             src.append(index[source])
             dst.append(index[target])
             types.append(TYPE_CODES[rel_type])
 
-    def extend_edges(
-        self, src: list[int], dst: list[int], types: list[str], hashes: list[int]
-    ) -> None:
+    def extend_edges(self, src: list[int], dst: list[int], types: list[str]) -> None:
         """Append new relationships already resolved to node positions."""
         self.src.extend(src)
         self.dst.extend(dst)
         self.type.extend(TYPE_CODES[t] for t in types)
-        self.identity_hashes.update(hashes)
-
-    def may_have_relationship(self, identity: tuple[str, str, str, str]) -> bool:
-        """False means certainly absent; True means look it up."""
-        return hash(identity) in self.identity_hashes
 
     def edge_list(self, version: int, rel_types: Collection[str] | None) -> EdgeList:
         if rel_types is None:

@@ -10,12 +10,14 @@ in memory for traversal and analytics.
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -69,25 +71,57 @@ CREATE TEMP VIEW IF NOT EXISTS rels_by_id AS
 _TARGET_INDEX = "CREATE INDEX IF NOT EXISTS rels_by_target ON rels (dst, type)"
 _NODE_COLUMNS = "id, kind, key, props, sources, evidence, origins"
 _REL_COLUMNS = "src, type, dst, key, props, sources, evidence, origins"
+_first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
 _CHUNK = 500  # host parameters per IN (...) list
 
 T = TypeVar("T")
 
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+_c_encoder = getattr(json.encoder, "c_make_encoder", None)
+if _c_encoder is not None:
+    # Call the C encoder directly: JSONEncoder.encode's Python wrapper costs as much as
+    # the encoding of a small property map.
+    _iterencode = _c_encoder(
+        None, _encoder.default, json.encoder.encode_basestring, None, ":", ",", True, False, True
+    )
+
+    def _encode(value: object) -> str:
+        return "".join(_iterencode(value, 0))
+else:  # pragma: no cover - CPython always has the C encoder
+
+    def _encode(value: object) -> str:
+        return _encoder.encode(value)
+
+
 _SEP = "\x1f"  # joins source ids and origins; neither ever contains it
-
-
-def _dump_props(props: Mapping[str, Value]) -> str:
-    return _encode(props) if props else "{}"
-
-
-def _join(items: tuple[str, ...]) -> str:
-    return _SEP.join(items)
 
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(text.split(_SEP)) if text else ()
+
+
+def _node_values(n: Node) -> tuple[str, str, str | None, str, str]:
+    p = n.provenance
+    props = n.properties
+    return (
+        _encode(props) if props else "{}",
+        _SEP.join(p.sources),
+        p.evidence,
+        _SEP.join(p.origins),
+        search_text(n),
+    )
+
+
+def _rel_values(r: Relationship) -> tuple[str, str, str | None, str]:
+    p = r.provenance
+    props = r.properties
+    return (
+        _encode(props) if props else "{}",
+        _SEP.join(p.sources),
+        p.evidence,
+        _SEP.join(p.origins),
+    )
 
 
 def _node_from_row(row: Sequence[Any]) -> Node:
@@ -142,7 +176,6 @@ class SqliteStore:
         self._in_transaction = False
         self._epoch = -1
         self._data_version = -1
-        self._last_node_rowid = 0
         self._last_rel_rowid = 0
         self._sync(force=True)
 
@@ -300,7 +333,7 @@ class SqliteStore:
             position = self._mirror.index.get(node_id)
             if position is None:
                 return Page([], 0, None, False)
-            params[:] = [position + 1 if p is None else p for p in params]
+            params[:] = [position if p is None else p for p in params]
             total = self._db.execute(f"SELECT count(*) FROM ({union})", params).fetchone()[0]
             page_sql = f"SELECT * FROM ({union})"
             page_params = list(params)
@@ -372,7 +405,7 @@ class SqliteStore:
 
         def run() -> list[Relationship]:
             index = self._mirror.index
-            rows = sorted({index[i] + 1 for i in node_ids if i in index})
+            rows = sorted({index[i] for i in node_ids if i in index})
             found: dict[tuple[str, str, str, str], Relationship] = {}
             for chunk in _chunks(rows):
                 marks = ",".join("?" * len(chunk))
@@ -407,12 +440,12 @@ class SqliteStore:
     def upsert(
         self, nodes: Iterable[Node], relationships: Iterable[Relationship] = ()
     ) -> WriteSummary:
-        node_batch = _dedupe(nodes, lambda n: n.id)
-        rel_batch = _dedupe(relationships, lambda r: (r.source, r.type, r.target, r.key))
+        node_batch = _dedupe_nodes(nodes)
+        rel_batch = _dedupe_relationships(relationships)
         summary = WriteSummary()
         with self.transaction():
-            self._check_endpoints(node_batch, rel_batch)
-            self._mirror.add_nodes((n.id, n.kind) for n in self._write_nodes(node_batch, summary))
+            created = self._write_nodes(node_batch, summary)
+            self._mirror.extend_nodes([n.id for n in created], [n.kind for n in created])
             self._write_relationships(rel_batch, summary)
             if summary.total_written:
                 self._db.execute("UPDATE meta SET value = value + 1 WHERE name = 'version'")
@@ -437,6 +470,10 @@ class SqliteStore:
             except sqlite3.Error as e:
                 raise StoreUnavailable(f"cannot write {self.path}: {e}") from None
             self._in_transaction = True
+            # A write allocates many small objects and creates no cycles: collecting
+            # during it only rescans the whole mirror, again and again.
+            collecting = gc.isenabled()
+            gc.disable()
             try:
                 # Another process may have committed since our last look.
                 self._catch_up()
@@ -455,7 +492,8 @@ class SqliteStore:
                 raise
             finally:
                 self._in_transaction = False
-            self._last_node_rowid = len(self._mirror.ids)
+                if collecting:
+                    gc.enable()
             self._last_rel_rowid = self._max_rowid("rels")
             self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
 
@@ -467,85 +505,53 @@ class SqliteStore:
         epoch = self._meta("epoch")
         if epoch != self._epoch:
             self._mirror = GraphMirror()
-            self._last_node_rowid = self._last_rel_rowid = 0
+            self._last_rel_rowid = 0
             self._epoch = epoch
         nodes = self._db.execute(
-            "SELECT rowid, id, kind FROM nodes WHERE rowid > ? ORDER BY rowid",
-            (self._last_node_rowid,),
+            "SELECT rowid, id, kind FROM nodes WHERE rowid >= ? ORDER BY rowid",
+            (len(self._mirror.ids),),
         ).fetchall()
         if nodes:
-            if nodes[0][0] != len(self._mirror.ids) + 1:
+            if nodes[0][0] != len(self._mirror.ids):
                 raise StoreError(f"{self.path}: node rows are not contiguous; the file is damaged")
             self._mirror.add_nodes((r[1], r[2]) for r in nodes)
-            self._last_node_rowid = nodes[-1][0]
         rels = self._db.execute(
             "SELECT rowid, src, type, dst, key FROM rels WHERE rowid > ? ORDER BY rowid",
             (self._last_rel_rowid,),
         ).fetchall()
         if rels:
             ids = self._mirror.ids
-            self._mirror.add_relationships((ids[r[1] - 1], r[2], ids[r[3] - 1], r[4]) for r in rels)
+            self._mirror.add_relationships((ids[r[1]], r[2], ids[r[3]], r[4]) for r in rels)
             self._last_rel_rowid = rels[-1][0]
-
-    def _check_endpoints(
-        self, nodes: dict[str, Node], rels: dict[tuple[str, str, str, str], Relationship]
-    ) -> None:
-        index = self._mirror.index
-        missing = sorted(
-            {
-                e
-                for (src, _, dst, _) in rels
-                for e in (src, dst)
-                if e not in index and e not in nodes
-            }
-        )
-        if missing:
-            shown = ", ".join(missing[:10]) + (
-                f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-            )
-            raise StoreError(f"relationships name nodes that do not exist: {shown}")
 
     def _write_nodes(self, batch: dict[str, Node], summary: WriteSummary) -> list[Node]:
         index = self._mirror.index
         existing_ids = [node_id for node_id in batch if node_id in index]
         existing = self._fetch_nodes(existing_ids) if existing_ids else {}
-        inserts: list[tuple[Any, ...]] = []
-        updates: list[tuple[Any, ...]] = []
-        created: list[Node] = []
-        outcomes: Counter[tuple[str, str]] = Counter()
-        next_rowid = len(self._mirror.ids) + 1
-        for node in batch.values():
-            old = existing.get(node.id)
-            if old is None:
-                row = node
-                outcome = "created"
-            else:
-                row = old.merged(node)
-                outcome = "unchanged" if row == old else "updated"
-            outcomes[outcome, node.kind] += 1
-            if outcome == "unchanged":
-                continue
-            p = row.provenance
-            props = row.properties
-            values = (
-                _encode(props) if props else "{}",
-                _SEP.join(p.sources),
-                p.evidence,
-                _SEP.join(p.origins),
-                search_text(row),
-            )
-            if old is None:
-                # Node rowids are positions in the mirror (plus one): rels refer to them.
-                inserts.append((next_rowid, row.id, row.kind, row.key, *values))
-                next_rowid += 1
-                created.append(node)
-            else:
-                updates.append((*values, row.id))
+        created = (
+            [n for n in batch.values() if n.id not in existing]
+            if existing
+            else list(batch.values())
+        )
+        first = len(self._mirror.ids)
+        # A node's rowid is its position in the mirror: relationships refer to it.
         self._db.executemany(
             "INSERT INTO nodes (rowid, id, kind, key, props, sources, evidence, origins, search) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            inserts,
+            [
+                (rowid, n.id, n.kind, n.key, *_node_values(n))
+                for rowid, n in enumerate(created, start=first)
+            ],
         )
+        outcomes: Counter[tuple[str, str]] = Counter(("created", n.kind) for n in created)
+        updates: list[tuple[Any, ...]] = []
+        for node_id, old in existing.items():
+            new = old.merged(batch[node_id])
+            if new == old:
+                outcomes["unchanged", new.kind] += 1
+            else:
+                outcomes["updated", new.kind] += 1
+                updates.append((*_node_values(new), node_id))
         self._db.executemany(
             "UPDATE nodes SET props = ?, sources = ?, evidence = ?, origins = ?, search = ? "
             "WHERE id = ?",
@@ -570,64 +576,65 @@ class SqliteStore:
 
     def _row_identity(self, identity: tuple[str, str, str, str]) -> tuple[int, str, int, str]:
         index = self._mirror.index
-        return (index[identity[0]] + 1, identity[1], index[identity[2]] + 1, identity[3])
+        return (index[identity[0]], identity[1], index[identity[2]], identity[3])
 
     def _write_relationships(
         self, batch: dict[tuple[str, str, str, str], Relationship], summary: WriteSummary
     ) -> None:
-        mirror = self._mirror
-        hashes = mirror.identity_hashes
-        identity_hashes = [hash(identity) for identity in batch]
-        maybe = [i for i, h in zip(batch, identity_hashes, strict=True) if h in hashes]
-        existing = self._existing_relationships(maybe) if maybe else {}
-        index = mirror.index
-        inserts: list[tuple[Any, ...]] = []
-        updates: list[tuple[Any, ...]] = []
-        new_src: list[int] = []
-        new_dst: list[int] = []
-        new_types: list[str] = []
-        new_hashes: list[int] = []
-        outcomes: Counter[tuple[str, str]] = Counter()
-        for (identity, rel), identity_hash in zip(batch.items(), identity_hashes, strict=True):
-            src, rel_type, dst, key = identity
-            old = existing.get(identity) if existing else None
-            if old is None:
-                row = rel
-                outcome = "created"
-            else:
-                row = old.merged(rel)
-                outcome = "unchanged" if row == old else "updated"
-            outcomes[outcome, rel_type] += 1
-            if outcome == "unchanged":
-                continue
-            p = row.provenance
-            props = row.properties
-            values = (
-                _encode(props) if props else "{}",
-                _SEP.join(p.sources),
-                p.evidence,
-                _SEP.join(p.origins),
-            )
-            s_i, d_i = index[src], index[dst]
-            if old is None:
-                inserts.append((s_i + 1, rel_type, d_i + 1, key, *values))
-                new_src.append(s_i)
-                new_dst.append(d_i)
-                new_types.append(rel_type)
-                new_hashes.append(identity_hash)
-            else:
-                updates.append((*values, s_i + 1, rel_type, d_i + 1, key))
+        """Insert what is new and merge what exists, telling them apart by the unique
+        index: a fresh load (the common case) pays for no look-ups at all."""
+        if not batch:
+            return
+        index = self._mirror.index  # already holds this batch's nodes
+        try:
+            rows = [
+                (index[i[0]], i[1], index[i[2]], i[3], *_rel_values(r)) for i, r in batch.items()
+            ]
+        except KeyError:
+            missing = sorted({e for i in batch for e in (i[0], i[2]) if e not in index})
+            shown = ", ".join(missing[:10])
+            if len(missing) > 10:
+                shown += f" and {len(missing) - 10} more"
+            raise StoreError(f"relationships name nodes that do not exist: {shown}") from None
+        last_rowid = self._max_rowid("rels")
+        changes = self._db.total_changes
         self._db.executemany(
             "INSERT INTO rels (src, type, dst, key, props, sources, evidence, origins) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            inserts,
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (src, type, dst, key) DO NOTHING",
+            rows,
         )
+        if self._db.total_changes - changes == len(rows):
+            new_rows = rows
+            existing: dict[tuple[str, str, str, str], Relationship] = {}
+        else:
+            inserted = set(
+                self._db.execute(
+                    "SELECT src, type, dst, key FROM rels WHERE rowid > ?", (last_rowid,)
+                )
+            )
+            new_rows = [r for r in rows if r[:4] in inserted]
+            existing = self._existing_relationships(
+                [i for i, r in zip(batch, rows, strict=True) if r[:4] not in inserted]
+            )
+        self._mirror.extend_edges(
+            list(map(_first, new_rows)), list(map(_third, new_rows)), list(map(_second, new_rows))
+        )
+        outcomes: Counter[tuple[str, str]] = Counter(
+            {("created", t): n for t, n in Counter(map(_second, new_rows)).items()}
+        )
+        updates: list[tuple[Any, ...]] = []
+        for identity, old in existing.items():
+            merged = old.merged(batch[identity])
+            if merged == old:
+                outcomes["unchanged", identity[1]] += 1
+            else:
+                outcomes["updated", identity[1]] += 1
+                updates.append((*_rel_values(merged), *self._row_identity(identity)))
         self._db.executemany(
             "UPDATE rels SET props = ?, sources = ?, evidence = ?, origins = ? "
             "WHERE src = ? AND type = ? AND dst = ? AND key = ?",
             updates,
         )
-        mirror.extend_edges(new_src, new_dst, new_types, new_hashes)
         _count(summary, outcomes)
 
     def clear(self) -> None:
@@ -661,17 +668,29 @@ def _type_condition(
     return f" AND {column} IN ({','.join('?' * len(types))})", types
 
 
-def _dedupe(items: Iterable[T], identity: Callable[[T], Any]) -> dict[Any, T]:
-    """Merge repeats within one batch, keeping first-seen order, keyed by identity."""
-    items = items if isinstance(items, list | tuple) else list(items)
-    merged: dict[Any, T] = {identity(item): item for item in items}
-    if len(merged) == len(items):
-        return merged
-    merged = {}
-    for item in items:
-        key = identity(item)
-        previous = merged.get(key)
-        merged[key] = item if previous is None else previous.merged(item)  # type: ignore[attr-defined]
+def _dedupe_nodes(nodes: Iterable[Node]) -> dict[str, Node]:
+    """One record per id, repeats within the batch merged, in first-seen order."""
+    items = nodes if isinstance(nodes, list | tuple) else list(nodes)
+    merged = {n.id: n for n in items}
+    if len(merged) != len(items):
+        merged = {}
+        for n in items:
+            previous = merged.get(n.id)
+            merged[n.id] = n if previous is None else previous.merged(n)
+    return merged
+
+
+def _dedupe_relationships(
+    relationships: Iterable[Relationship],
+) -> dict[tuple[str, str, str, str], Relationship]:
+    items = relationships if isinstance(relationships, list | tuple) else list(relationships)
+    merged = {(r.source, r.type, r.target, r.key): r for r in items}
+    if len(merged) != len(items):
+        merged = {}
+        for r in items:
+            identity = (r.source, r.type, r.target, r.key)
+            previous = merged.get(identity)
+            merged[identity] = r if previous is None else previous.merged(r)
     return merged
 
 

@@ -3,28 +3,36 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
 
 from graph_service.storage.records import Node
+
+_SEARCHED = ("name", "title", "short_name", "inn", "aliases")
 
 
 def normalize(text: str) -> str:
     """NFC, case-folded, ё as е — so «Ёлкин», «ЕЛКИН» and «елкин» match."""
-    folded = unicodedata.normalize("NFC", text).casefold()
-    return unicodedata.normalize("NFC", folded.replace("ё", "е"))
+    if text.isascii():
+        return text.lower()  # case folding and NFC are plain lowering for ASCII
+    folded = unicodedata.normalize("NFC", text).casefold().replace("ё", "е")
+    # Case folding can leave a decomposed sequence behind (İ → i + combining dot).
+    return (
+        folded if unicodedata.is_normalized("NFC", folded) else unicodedata.normalize("NFC", folded)
+    )
 
 
 def search_text(node: Node) -> str:
-    """Everything a search should find a node by, normalized, one field per line."""
-    parts: list[str] = [node.key]
-    for name in ("name", "title", "short_name", "inn", "aliases"):
-        value = node.properties.get(name)
-        if isinstance(value, str):
-            parts.append(value)
-        elif isinstance(value, list):
-            parts.extend(value)
-    return "\n".join(normalize(p) for p in _unique(parts))
+    """Everything a search should find a node by, normalized, one field per line.
 
-
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))
+    Normalizing the joined text equals normalizing each field: a line break is a
+    boundary for both NFC and case folding.
+    """
+    props = node.properties
+    parts = [node.key]
+    for name in _SEARCHED:
+        if name in props:
+            value = props[name]  # the model makes these text, or (aliases) a list of text
+            if value.__class__ is list:
+                parts.extend(value)  # type: ignore[arg-type,unused-ignore]
+            else:
+                parts.append(value)  # type: ignore[arg-type,unused-ignore]
+    return normalize("\n".join(parts))
