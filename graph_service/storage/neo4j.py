@@ -1,0 +1,878 @@
+"""The Neo4j store: the same protocol as the embedded store, over Bolt.
+
+Mapping (one Neo4j node per graph node, one Neo4j relationship per graph relationship):
+
+* A node carries the label ``Node`` and its kind's label (e.g. ``Authority``), and the
+  properties ``id``, ``kind``, ``key``, ``props`` (the properties as canonical JSON, so
+  values round-trip exactly: ints stay ints, floats floats, lists lists), ``sources`` and
+  ``origins`` (lists of strings), ``evidence`` and ``search`` (the normalized search text
+  of :func:`graph_service.storage.text.search_text`).
+* Each property is also stored a second time as a real Neo4j property named ``p_<name>``,
+  so ``find_nodes`` filters are plain equality on a property (``n.p_region = $value``)
+  that the planner can serve from an index if one is ever added. Answers always come from
+  ``props``; the ``p_`` copies only select.
+* A relationship is a real Neo4j relationship of the model's type with properties ``key``,
+  ``props`` (JSON), ``sources``, ``evidence`` and ``origins``.
+* Order: the protocol orders by code point (as SQLite and Python do). Neo4j's indexes do
+  too, but its ``ORDER BY`` and ``<`` compare UTF-16 code units, which put U+10000 and above
+  before U+E000–U+FFFF. So nodes carry ``sid`` and relationships ``skey``: the id and key
+  re-encoded by :func:`sort_key` (the identity for text below U+D800, i.e. nearly all
+  text), whose UTF-16 order is the code point order of the original. Every ordering and
+  keyset comparison uses them; cursors stay the plain ids, the same as the embedded store's.
+* The graph version and clear epoch live in one ``(:PressureGraphMeta {name: 'meta'})``
+  node. Every write transaction first sets and removes a property on it, which takes its
+  write lock (a no-op ``SET m.version = m.version`` does not): writers, also from other
+  replicas, are serialized, so reading, merging in Python and writing back loses nothing.
+  The version is bumped in the same transaction as the write it counts, only when
+  something was created or changed.
+
+Writes: :meth:`Neo4jStore.upsert` first checks in one read that every relationship endpoint
+exists (else :class:`StoreError` and nothing is written), then writes nodes and then
+relationships in transactions of at most ``_TX_ROWS`` rows (``UNWIND`` statements of at
+most ``_BATCH``), each bumping the version if it changed anything. A small upsert is one
+transaction, as in the embedded store; a large one is several, because Neo4j keeps a
+transaction's changes in its heap and 150,000 rows overflow a small server. If a write
+fails midway, what was committed stays, and repeating the upsert (idempotent) completes
+it. Managed transactions let the driver retry transient failures. Labels and relationship
+types are written into Cypher only from the model's own lists; every value is a parameter.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import neo4j
+from neo4j import exceptions as neo4j_errors
+
+from graph_service.errors import InvalidArgument, StoreError, StoreUnavailable
+from graph_service.storage import cursors
+from graph_service.storage.mirror import KIND_CODES, TYPE_CODES, TYPE_NAMES
+from graph_service.storage.records import (
+    Direction,
+    EdgeList,
+    Neighbor,
+    Node,
+    Page,
+    Provenance,
+    Relationship,
+    Stats,
+    WriteSummary,
+)
+from graph_service.storage.text import normalize, search_text
+from schema import NODE_KIND_BY_NAME, NODE_KINDS, RELATIONSHIP_TYPES, Value, node_kind
+from schema import relationship_type as checked_relationship_type
+from schema.constraints import neo4j_constraints
+
+BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+_BATCH = 10_000  # rows per UNWIND statement
+#: Rows per write transaction. Neo4j holds a transaction's changes in the heap (about
+#: 5 kB per node with its index entries); 150,000 at once overflowed a 1 GB test server.
+_TX_ROWS = 20_000
+_PROP_PREFIX = "p_"
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+T = TypeVar("T")
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+
+_NODE_FIELDS = "n.id AS id, n.kind AS kind, n.key AS key, n.props AS props, " \
+    "n.sources AS sources, n.evidence AS evidence, n.origins AS origins"
+
+_META = "MERGE (m:PressureGraphMeta {name: 'meta'}) ON CREATE SET m.version = 0, m.epoch = 0"
+#: Indexes for this store's own mapping (the model's constraints come from ``schema``).
+_STORE_SCHEMA = (
+    # Pages in code point order walk this index (see sort_key).
+    "CREATE INDEX node_sid IF NOT EXISTS FOR (n:Node) ON (n.sid)",
+    # Search is a substring match: a TEXT index serves CONTAINS; a range index would not,
+    # and would refuse values over about 8 kB.
+    "CREATE TEXT INDEX node_search IF NOT EXISTS FOR (n:Node) ON (n.search)",
+    "CREATE CONSTRAINT pressure_graph_meta_name IF NOT EXISTS "
+    "FOR (m:PressureGraphMeta) REQUIRE m.name IS UNIQUE",
+)
+#: Setting a property takes the node's write lock until commit; removing it leaves no trace.
+_LOCK = f"{_META} SET m.writer = true REMOVE m.writer"
+_READ_VERSION = (
+    "OPTIONAL MATCH (m:PressureGraphMeta {name: 'meta'}) RETURN coalesce(m.version, 0) AS v"
+)
+
+
+def _model_identifier(name: str) -> str:
+    """A label, type or property name from the model, checked before it enters Cypher."""
+    if not _IDENTIFIER.fullmatch(name):
+        raise StoreError(f"model name {name!r} cannot be used in Cypher")
+    return name
+
+
+_KIND_LABELS = {k.name: _model_identifier(k.name) for k in NODE_KINDS}
+_TYPE_NAMES = {r.name: _model_identifier(r.name) for r in RELATIONSHIP_TYPES}
+#: Every property name any node kind declares, mapped to its Neo4j property.
+_FILTER_PROPERTIES = {
+    p.name: _PROP_PREFIX + _model_identifier(p.name) for k in NODE_KINDS for p in k.properties
+}
+
+
+def sort_key(text: str) -> str:
+    """``text`` re-encoded so that comparing UTF-16 code units (Neo4j's ``ORDER BY``)
+    orders as comparing code points does.
+
+    Characters below U+D800 stay as they are; every other character becomes two units in
+    U+F00E–U+FFFF (its code point's high and low bits), which sort after every unchanged
+    character and among themselves by code point. No surrogates are produced, so the
+    result also sorts the same way in Neo4j's indexes (UTF-8 byte order).
+    """
+    if not text or max(text) < "\ud800":
+        return text
+    out: list[str] = []
+    for char in text:
+        cp = ord(char)
+        if cp < 0xD800:
+            out.append(char)
+        else:
+            out.append(chr(0xF000 + (cp >> 12)))
+            out.append(chr(0xF000 + (cp & 0xFFF)))
+    return "".join(out)
+
+
+# -- URLs and credentials ---------------------------------------------------------------
+
+
+def parse_bolt_url(
+    url: str, user: str | None = None, password: str | None = None
+) -> tuple[str, str, tuple[str, str] | None]:
+    """``(driver URI, URL to show, auth)`` from a Bolt URL.
+
+    Credentials come from the arguments, else the URL's userinfo, else ``NEO4J_USER`` /
+    ``NEO4J_PASSWORD``; no user and no password means no auth. Neither URI carries the
+    password; the shown URL keeps the user name.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as e:
+        raise InvalidArgument(f"{_redact(url)!r} is not a Bolt URL: {e}") from None
+    if parts.scheme not in BOLT_SCHEMES or not parts.hostname:
+        raise InvalidArgument(
+            f"{_redact(url)!r} is not a Bolt URL: write it as "
+            f"bolt://host:7687 (or {', '.join(s + '://' for s in BOLT_SCHEMES[1:])})"
+        )
+    if user is None and parts.username:
+        user = unquote(parts.username)
+    if password is None and parts.password is not None:
+        password = unquote(parts.password)
+    if user is None:
+        user = os.environ.get("NEO4J_USER") or None
+    if password is None:
+        password = os.environ.get("NEO4J_PASSWORD") or None
+    host = parts.hostname
+    if ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
+    netloc = host if port is None else f"{host}:{port}"
+    driver_uri = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    shown = urlunsplit(
+        (parts.scheme, f"{_quote_user(user)}@{netloc}" if user else netloc,
+         parts.path, parts.query, "")
+    )
+    auth = (user or "neo4j", password or "") if (user or password) else None
+    return driver_uri, shown, auth
+
+
+def _quote_user(user: str) -> str:
+    return user.replace("%", "%25").replace("@", "%40").replace(":", "%3A").replace("/", "%2F")
+
+
+def _redact(url: str) -> str:
+    """The URL with any password in its userinfo replaced, for messages."""
+    return re.sub(r"(?<=://)([^/@:]*):[^/@]*@", r"\1:***@", url)
+
+
+def _one_line(error: BaseException) -> str:
+    text = getattr(error, "message", None) or str(error) or type(error).__name__
+    return " ".join(str(text).split())
+
+
+# -- rows -------------------------------------------------------------------------------
+
+
+def _node_from_record(r: Mapping[str, Any]) -> Node:
+    return Node(
+        r["id"], r["kind"], r["key"], json.loads(r["props"]),
+        Provenance(tuple(r["sources"] or ()), r["evidence"], tuple(r["origins"] or ())),
+    )
+
+
+def _rel_from_record(r: Mapping[str, Any]) -> Relationship:
+    return Relationship(
+        r["src"], r["type"], r["dst"], r["key"], json.loads(r["props"]),
+        Provenance(tuple(r["sources"] or ()), r["evidence"], tuple(r["origins"] or ())),
+    )
+
+
+# Rows travel as lists (packing a map repeats its keys in every row); these statements
+# name the positions. Properties are written by name, never as ``SET n = map``: a map could
+# hold any key, so the planner would add an Eager step against the id lookups.
+_NODE_BASE = ("props", "sources", "evidence", "origins", "search")  # row[3:8]
+_REL_BASE = ("props", "sources", "evidence", "origins")  # row[4:8]
+
+
+def _node_row(node: Node) -> list[Any]:
+    """``[id, sid or null when it equals id, key, props, sources, evidence, origins, search,
+    p_… values in the kind's declared order]``."""
+    p = node.provenance
+    sid = sort_key(node.id)
+    props = node.properties
+    return [
+        node.id, None if sid == node.id else sid, node.key,
+        _encode(props) if props else "{}", list(p.sources), p.evidence, list(p.origins),
+        search_text(node),
+        *(props.get(prop.name) for prop in NODE_KIND_BY_NAME[node.kind].properties),
+    ]
+
+
+@functools.cache
+def _node_statements(kind: str) -> tuple[str, str]:
+    """(create, update) statements for rows of :func:`_node_row` of one kind."""
+    label = _KIND_LABELS[kind]
+    names = [*_NODE_BASE, *(_FILTER_PROPERTIES[p.name] for p in NODE_KIND_BY_NAME[kind].properties)]
+    values = [f"`{name}`: row[{i}]" for i, name in enumerate(names, start=3)]
+    create = (
+        f"UNWIND $rows AS row CREATE (:Node:{label} {{id: row[0], sid: coalesce(row[1], row[0]), "
+        f"kind: $kind, key: row[2], {', '.join(values)}}})"
+    )
+    # Merged properties and provenance only ever grow, so setting every declared property
+    # (null removes, but only what was never there) writes the merged node exactly.
+    sets = [f"n.`{name}` = row[{i}]" for i, name in enumerate(names, start=3)]
+    update = f"UNWIND $rows AS row MATCH (n:Node {{id: row[0]}}) SET {', '.join(sets)}"
+    return create, update
+
+
+def _rel_row(rel: Relationship) -> list[Any]:
+    """``[source, target, key, skey or null, props, sources, evidence, origins]``."""
+    p = rel.provenance
+    skey = sort_key(rel.key)
+    return [
+        rel.source, rel.target, rel.key, None if skey == rel.key else skey,
+        _encode(rel.properties) if rel.properties else "{}",
+        list(p.sources), p.evidence, list(p.origins),
+    ]
+
+
+@functools.cache
+def _rel_statements(rel_type: str) -> tuple[str, str]:
+    """(create, update) statements for rows of :func:`_rel_row` of one type."""
+    name = _TYPE_NAMES[rel_type]
+    ends = "UNWIND $rows AS row MATCH (a:Node {id: row[0]}) MATCH (b:Node {id: row[1]}) "
+    values = ", ".join(f"{field}: row[{i}]" for i, field in enumerate(_REL_BASE, start=4))
+    create = (
+        f"{ends}CREATE (a)-[:{name} {{key: row[2], skey: coalesce(row[3], row[2]), {values}}}]->(b)"
+    )
+    sets = ", ".join(f"r.{field} = row[{i}]" for i, field in enumerate(_REL_BASE, start=4))
+    update = f"{ends}MATCH (a)-[r:{name} {{key: row[2]}}]->(b) SET {sets}"
+    return create, update
+
+
+def _chunks(items: Sequence[T], size: int = _BATCH) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _type_pattern(rel_types: Collection[str] | None) -> str | None:
+    """``:A|B`` for the given types ("" for all); None when the list is empty."""
+    if rel_types is None:
+        return ""
+    for t in rel_types:
+        checked_relationship_type(t)
+    if not rel_types:
+        return None
+    return ":" + "|".join(_TYPE_NAMES[t] for t in sorted(set(rel_types)))
+
+
+class Neo4jStore:
+    """A graph store in a Neo4j 5 database. Stateless apart from the driver's pool."""
+
+    def __init__(self, url: str, user: str | None = None, password: str | None = None) -> None:
+        driver_uri, self.url, auth = parse_bolt_url(url, user, password)
+        try:
+            self._driver = neo4j.GraphDatabase.driver(
+                driver_uri,
+                auth=auth,
+                connection_timeout=15,
+                user_agent="pressure-graph",
+                # The queries are fixed; notices such as "type X does not exist yet" in an
+                # empty database are noise in the service's log.
+                notifications_min_severity="OFF",
+            )
+        except (neo4j_errors.DriverError, ValueError) as e:
+            raise StoreError(f"cannot use Neo4j URL {self.url}: {_one_line(e)}") from None
+        try:
+            with self._errors("connecting to"):
+                self._driver.verify_connectivity()
+                with self._session() as session:
+                    for statement in (*neo4j_constraints(), *_STORE_SCHEMA):
+                        session.run(statement).consume()
+                    session.execute_write(lambda tx: tx.run(_META).consume())
+        except BaseException:
+            self._driver.close()
+            raise
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Translate driver errors into the project's, with a one-line message."""
+        try:
+            yield
+        except (
+            neo4j_errors.ServiceUnavailable,
+            neo4j_errors.SessionExpired,
+            neo4j_errors.DatabaseUnavailable,
+            neo4j_errors.ConnectionAcquisitionTimeoutError,
+            neo4j_errors.IncompleteCommit,
+            neo4j_errors.TokenExpired,
+        ) as e:
+            raise StoreUnavailable(f"Neo4j at {self.url} is unavailable ({action}): "
+                                   f"{_one_line(e)}") from None
+        except neo4j_errors.AuthError as e:
+            raise StoreError(f"Neo4j at {self.url} refused the credentials: "
+                             f"{_one_line(e)}; set them in the URL or NEO4J_USER / "
+                             "NEO4J_PASSWORD") from None
+        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as e:
+            raise StoreError(f"Neo4j at {self.url}: {action} failed: {_one_line(e)}") from None
+
+    def _session(self) -> neo4j.Session:
+        return self._driver.session()
+
+    def _read(self, action: str, work: Callable[[neo4j.ManagedTransaction], T]) -> T:
+        with self._errors(action), self._session() as session:
+            return session.execute_read(work)
+
+    def _write(self, action: str, work: Callable[[neo4j.ManagedTransaction], T]) -> T:
+        with self._errors(action), self._session() as session:
+            return session.execute_write(work)
+
+    @staticmethod
+    def _version(tx: neo4j.ManagedTransaction) -> int:
+        record = tx.run(_READ_VERSION).single(strict=True)
+        return int(record["v"])
+
+    # -- protocol: reads ----------------------------------------------------------------
+
+    def version(self) -> int:
+        return self._read("reading the version", self._version)
+
+    def get_node(self, node_id: str) -> Node | None:
+        return self.get_nodes([node_id]).get(node_id)
+
+    def get_nodes(self, node_ids: Sequence[str]) -> dict[str, Node]:
+        ids = list(dict.fromkeys(node_ids))
+        if not ids:
+            return {}
+        return self._read("reading nodes", lambda tx: self._fetch_nodes(tx, ids))
+
+    @staticmethod
+    def _fetch_nodes(tx: neo4j.ManagedTransaction, ids: Sequence[str]) -> dict[str, Node]:
+        found: dict[str, Node] = {}
+        for chunk in _chunks(ids):
+            result = tx.run(
+                f"UNWIND $ids AS id MATCH (n:Node {{id: id}}) RETURN {_NODE_FIELDS}",
+                ids=list(chunk),
+            )
+            for record in result:
+                node = _node_from_record(record)
+                found[node.id] = node
+        return found
+
+    def find_nodes(
+        self,
+        kind: str | None = None,
+        filters: Mapping[str, Value] | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Page[Node]:
+        label = "Node"
+        where: list[str] = []
+        params: dict[str, Any] = {}
+        if kind is not None:
+            node_kind(kind)
+            label = _KIND_LABELS[kind]
+            # Ids start with "Kind:", so a kind is a range of the sid index (";" follows ":").
+            where.append("n.sid >= $lo AND n.sid < $hi")
+            params.update(lo=f"{kind}:", hi=f"{kind};")
+        for i, (name, value) in enumerate((filters or {}).items()):
+            if isinstance(value, list):
+                raise InvalidArgument(f"filter on {name!r}: lists cannot be compared")
+            if kind is not None and NODE_KIND_BY_NAME[kind].property(name) is None:
+                raise InvalidArgument(f"{kind} has no property {name!r}")
+            prop = _FILTER_PROPERTIES.get(name)
+            if prop is not None:
+                where.append(f"n.`{prop}` = $v{i}")
+            else:  # no kind declares it: matches nothing, as in the embedded store
+                where.append(f"n[$k{i}] = $v{i}")
+                params[f"k{i}"] = _PROP_PREFIX + name
+            params[f"v{i}"] = value
+        condition = " AND ".join(where) or "true"
+
+        def run(tx: neo4j.ManagedTransaction) -> Page[Node]:
+            total = tx.run(
+                f"MATCH (n:{label}) WHERE {condition} RETURN count(n) AS c", params
+            ).single(strict=True)["c"]
+            start = "" if after is None else sort_key(cursors.decode(after, 1)[0])
+            records = list(tx.run(
+                f"MATCH (n:Node:{label}) WHERE n.sid > $after AND {condition} "
+                f"RETURN {_NODE_FIELDS} ORDER BY n.sid LIMIT $limit",
+                params, after=start, limit=max(first, 0) + 1,
+            ))
+            items = [_node_from_record(r) for r in records[:first]]
+            end = cursors.encode(items[-1].id) if items else after
+            return Page(items, int(total), end, len(records) > first)
+
+        return self._read("finding nodes", run)
+
+    def search(
+        self, text: str, kinds: Collection[str] | None = None, first: int = 20
+    ) -> list[Node]:
+        needle = normalize(text.strip())
+        if not needle:
+            return []
+        condition = ""
+        if kinds:
+            for k in kinds:
+                node_kind(k)
+            condition = " AND n.kind IN $kinds"
+        query = (
+            f"MATCH (n:Node) WHERE n.search CONTAINS $needle{condition} "
+            f"RETURN {_NODE_FIELDS} ORDER BY n.sid LIMIT $limit"
+        )
+
+        def run(tx: neo4j.ManagedTransaction) -> list[Node]:
+            result = tx.run(query, needle=needle, kinds=list(kinds or ()), limit=max(first, 0))
+            return [_node_from_record(r) for r in result]
+
+        return self._read("searching", run)
+
+    def neighbors(
+        self,
+        node_id: str,
+        rel_types: Collection[str] | None = None,
+        direction: Direction = Direction.BOTH,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Page[Neighbor]:
+        types = _type_pattern(rel_types)
+        direction = Direction(direction)
+        arms: list[str] = []
+        counts: list[str] = []
+        if types is not None:
+            if direction in (Direction.OUT, Direction.BOTH):
+                arms.append(f"[(n)-[r{types}]->(o) | [o, r, 'out']]")
+                counts.append(f"COUNT {{ (n)-[{types}]->() }}")
+            if direction in (Direction.IN, Direction.BOTH):
+                arms.append(f"[(n)<-[r{types}]-(o) | [o, r, 'in']]")
+                counts.append(f"COUNT {{ (n)<-[{types}]-() }}")
+
+        def run(tx: neo4j.ManagedTransaction) -> Page[Neighbor]:
+            found = tx.run(
+                f"MATCH (n:Node {{id: $id}}) RETURN {' + '.join(counts) or '0'} AS c",
+                id=node_id,
+            ).single()
+            if found is None:
+                return Page([], 0, None, False)
+            total = int(found["c"])
+            if not arms:
+                return Page([], total, after, False)
+            params: dict[str, Any] = {"id": node_id, "limit": max(first, 0) + 1}
+            keyset = ""
+            if after is not None:
+                other, rel_type, way, key = cursors.decode(after, 4)
+                params["a"] = [sort_key(other), rel_type, way, sort_key(key)]
+                keyset = (
+                    "WHERE oid > $a[0] OR (oid = $a[0] AND (t > $a[1] OR (t = $a[1] AND "
+                    "(dir > $a[2] OR (dir = $a[2] AND k > $a[3])))))"
+                )
+            records = list(tx.run(
+                f"MATCH (n:Node {{id: $id}}) UNWIND {' + '.join(arms)} AS row "
+                "WITH row[0] AS o, row[1] AS r, row[2] AS dir "
+                "WITH o, r, dir, o.sid AS oid, type(r) AS t, r.skey AS k "
+                f"{keyset} "
+                "RETURN startNode(r).id AS src, t AS type, endNode(r).id AS dst, r.key AS key, "
+                "r.props AS props, r.sources AS sources, r.evidence AS evidence, "
+                "r.origins AS origins, dir, o.id AS id, o.kind AS kind, o.key AS okey, "
+                "o.props AS oprops, o.sources AS osources, o.evidence AS oevidence, "
+                "o.origins AS oorigins "
+                "ORDER BY oid, t, dir, k LIMIT $limit",
+                params,
+            ))
+            rows = records[:first]
+            items = [
+                Neighbor(
+                    _rel_from_record(r),
+                    _node_from_record({
+                        "id": r["id"], "kind": r["kind"], "key": r["okey"],
+                        "props": r["oprops"], "sources": r["osources"],
+                        "evidence": r["oevidence"], "origins": r["oorigins"],
+                    }),
+                    Direction(r["dir"]),
+                )
+                for r in rows
+            ]
+            end = after
+            if rows:
+                last = rows[-1]
+                end = cursors.encode(last["id"], last["type"], last["dir"], last["key"])
+            return Page(items, total, end, len(records) > first)
+
+        return self._read("reading neighbours", run)
+
+    def relationships(
+        self,
+        rel_types: Collection[str] | None = None,
+        first: int = 1000,
+        after: str | None = None,
+    ) -> Page[Relationship]:
+        types = _type_pattern(rel_types)
+
+        def run(tx: neo4j.ManagedTransaction) -> Page[Relationship]:
+            if types is None:
+                if after is not None:
+                    cursors.decode(after, 4)
+                return Page([], 0, after, False)
+            total = tx.run(
+                f"MATCH (:Node)-[r{types}]->(:Node) RETURN count(r) AS c"
+            ).single(strict=True)["c"]
+            # Ids are never empty, so the empty position comes before every relationship.
+            position = ["", "", "", ""]
+            if after is not None:
+                src, rel_type, dst, key = cursors.decode(after, 4)
+                position = [sort_key(src), rel_type, sort_key(dst), sort_key(key)]
+            # The range on a.id lets the planner walk the id index in order and sort
+            # only each source's relationships.
+            records = list(tx.run(
+                f"MATCH (a:Node)-[r{types}]->(b:Node) WHERE a.sid >= $a0 "
+                "WITH a, b, r, a.sid AS s, type(r) AS t, b.sid AS d, r.skey AS k "
+                "WHERE s > $a0 OR (s = $a0 AND (t > $a1 OR (t = $a1 AND "
+                "(d > $a2 OR (d = $a2 AND k > $a3))))) "
+                "RETURN a.id AS src, t AS type, b.id AS dst, r.key AS key, r.props AS props, "
+                "r.sources AS sources, r.evidence AS evidence, r.origins AS origins "
+                "ORDER BY s, t, d, k LIMIT $limit",
+                {f"a{i}": v for i, v in enumerate(position)}, limit=max(first, 0) + 1,
+            ))
+            items = [_rel_from_record(r) for r in records[:first]]
+            end = cursors.encode(*items[-1].identity) if items else after
+            return Page(items, int(total), end, len(records) > first)
+
+        return self._read("reading relationships", run)
+
+    def relationships_of(
+        self,
+        node_ids: Sequence[str],
+        rel_types: Collection[str] | None = None,
+        direction: Direction = Direction.BOTH,
+    ) -> list[Relationship]:
+        types = _type_pattern(rel_types)
+        direction = Direction(direction)
+        ids = list(dict.fromkeys(node_ids))
+        if types is None or not ids:
+            return []
+        pattern = {
+            Direction.OUT: f"(n)-[r{types}]->()",
+            Direction.IN: f"(n)<-[r{types}]-()",
+        }.get(direction, f"(n)-[r{types}]-()")
+        query = (
+            f"UNWIND $ids AS id MATCH (n:Node {{id: id}}) MATCH {pattern} "
+            "RETURN startNode(r).id AS src, type(r) AS type, endNode(r).id AS dst, "
+            "r.key AS key, r.props AS props, r.sources AS sources, r.evidence AS evidence, "
+            "r.origins AS origins"
+        )
+
+        def run(tx: neo4j.ManagedTransaction) -> list[Relationship]:
+            found: dict[tuple[str, str, str, str], Relationship] = {}
+            for chunk in _chunks(ids):
+                for record in tx.run(query, ids=list(chunk)):
+                    rel = _rel_from_record(record)
+                    found[rel.identity] = rel
+            # Python orders the identities by code point, as the protocol asks.
+            return [found[k] for k in sorted(found)]
+
+        return self._read("reading relationships", run)
+
+    def stats(self) -> Stats:
+        # One row of counts the planner reads from Neo4j's count store.
+        counts = ", ".join(
+            [f"COUNT {{ (:{label}) }} AS k{i}" for i, label in enumerate(_KIND_LABELS.values())]
+            + [f"COUNT {{ ()-[:{t}]->() }} AS t{i}" for i, t in enumerate(_TYPE_NAMES.values())]
+        )
+        query = f"{_READ_VERSION}, {counts}"
+
+        def run(tx: neo4j.ManagedTransaction) -> Stats:
+            record = tx.run(query).single(strict=True)
+            kinds = {name: int(record[f"k{i}"]) for i, name in enumerate(_KIND_LABELS)}
+            types = {name: int(record[f"t{i}"]) for i, name in enumerate(_TYPE_NAMES)}
+            return Stats(
+                int(record["v"]),
+                {k: n for k, n in kinds.items() if n},
+                {t: n for t, n in types.items() if n},
+            )
+
+        return self._read("reading statistics", run)
+
+    def edge_list(self, rel_types: Collection[str] | None = None) -> EdgeList:
+        types = _type_pattern(rel_types)
+
+        def run(tx: neo4j.ManagedTransaction) -> EdgeList:
+            from array import array
+
+            version = self._version(tx)
+            ids: list[str] = []
+            kinds: list[str] = []
+            index: dict[str, int] = {}
+            for record in tx.run("MATCH (n:Node) RETURN n.id AS id, n.kind AS kind ORDER BY n.sid"):
+                index[record["id"]] = len(ids)
+                ids.append(record["id"])
+                kinds.append(record["kind"])
+            src, dst, codes = array("i"), array("i"), array("b")
+            if types is not None:
+                result = tx.run(
+                    f"MATCH (a:Node)-[r{types}]->(b:Node) "
+                    "RETURN a.id AS s, type(r) AS t, b.id AS d"
+                )
+                for s, t, d in result:
+                    src.append(index[s])
+                    dst.append(index[d])
+                    codes.append(TYPE_CODES[t])
+            return EdgeList(version, ids, kinds, src, dst, codes, list(TYPE_NAMES))
+
+        return self._read("reading the edge list", run)
+
+    # -- protocol: writes ---------------------------------------------------------------
+
+    def upsert(
+        self, nodes: Iterable[Node], relationships: Iterable[Relationship] = ()
+    ) -> WriteSummary:
+        node_batch = _dedupe(nodes, lambda n: n.id)
+        rel_batch = _dedupe(relationships, lambda r: r.identity)
+        for node in node_batch.values():
+            if node.kind not in KIND_CODES:
+                node_kind(node.kind)
+        for rel in rel_batch.values():
+            checked_relationship_type(rel.type)
+
+        def check(tx: neo4j.ManagedTransaction) -> tuple[set[str], int]:
+            endpoints = {e for (s, _, d, _) in rel_batch for e in (s, d)}
+            present = self._existing_ids(tx, sorted(endpoints | node_batch.keys()))
+            missing = sorted(e for e in endpoints if e not in present and e not in node_batch)
+            if missing:
+                shown = ", ".join(missing[:10]) + (
+                    f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+                )
+                raise StoreError(f"relationships name nodes that do not exist: {shown}")
+            return present, self._version(tx)
+
+        # Nothing is written unless every endpoint exists.
+        present, version = self._read("writing", check)
+        summary = WriteSummary(version=version)
+        # Nodes first, then relationships, _TX_ROWS to a transaction: a small upsert is
+        # one transaction and one version, as in the embedded store.
+        items: list[Node | Relationship] = [*node_batch.values(), *rel_batch.values()]
+        for start in range(0, len(items), _TX_ROWS):
+            part = items[start : start + _TX_ROWS]
+            work = self._write_work(
+                {n.id: n for n in part if isinstance(n, Node)},
+                {r.identity: r for r in part if isinstance(r, Relationship)},
+                present,
+                summary.version,
+            )
+            summary.add(self._write("writing", work))
+        return summary
+
+    @staticmethod
+    def _existing_ids(tx: neo4j.ManagedTransaction, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(ids):
+            result = tx.run(
+                "UNWIND $ids AS id MATCH (n:Node {id: id}) RETURN id", ids=list(chunk)
+            )
+            found.update(r["id"] for r in result)
+        return found
+
+    def _write_work(
+        self,
+        nodes: dict[str, Node],
+        rels: dict[tuple[str, str, str, str], Relationship],
+        present: set[str],
+        last_version: int,
+    ) -> Callable[[neo4j.ManagedTransaction], WriteSummary]:
+        def work(tx: neo4j.ManagedTransaction) -> WriteSummary:
+            tx.run(_LOCK).consume()
+            # If no other writer committed since this upsert checked which nodes existed,
+            # a relationship to a node that did not exist then cannot exist now.
+            alone = self._version(tx) == last_version
+            part = WriteSummary()
+            if nodes:
+                self._write_nodes(tx, nodes, self._fetch_nodes(tx, list(nodes)), part)
+            if rels:
+                self._write_relationships(tx, rels, present if alone else None, part)
+            return self._bump(tx, part)
+
+        return work
+
+    @staticmethod
+    def _bump(tx: neo4j.ManagedTransaction, part: WriteSummary) -> WriteSummary:
+        """Bump the version if this transaction created or changed anything."""
+        record = tx.run(
+            "MATCH (m:PressureGraphMeta {name: 'meta'}) "
+            "SET m.version = m.version + $bump RETURN m.version AS v",
+            bump=1 if part.total_written else 0,
+        ).single(strict=True)
+        part.version = int(record["v"])
+        return part
+
+    @staticmethod
+    def _write_nodes(
+        tx: neo4j.ManagedTransaction,
+        batch: Mapping[str, Node],
+        existing: Mapping[str, Node],
+        summary: WriteSummary,
+    ) -> None:
+        creates: dict[str, list[list[Any]]] = {}
+        updates: dict[str, list[list[Any]]] = {}
+        outcomes: Counter[tuple[str, str]] = Counter()
+        for node in batch.values():
+            old = existing.get(node.id)
+            if old is None:
+                outcomes["created", node.kind] += 1
+                creates.setdefault(node.kind, []).append(_node_row(node))
+                continue
+            row = old.merged(node)
+            if row == old:
+                outcomes["unchanged", node.kind] += 1
+            else:
+                outcomes["updated", node.kind] += 1
+                updates.setdefault(node.kind, []).append(_node_row(row))
+        # Writers hold the meta lock, so a node not read above is not there: CREATE.
+        for which, groups in ((0, creates), (1, updates)):
+            for kind, rows in groups.items():
+                statement = _node_statements(kind)[which]
+                for chunk in _chunks(rows):
+                    tx.run(statement, rows=list(chunk), kind=kind).consume()
+        _count(summary, outcomes)
+
+    @staticmethod
+    def _existing_relationships(
+        tx: neo4j.ManagedTransaction, identities: Sequence[tuple[str, str, str, str]]
+    ) -> dict[tuple[str, str, str, str], Relationship]:
+        by_type: dict[str, list[list[Any]]] = {}
+        for i, (src, rel_type, dst, key) in enumerate(identities):
+            by_type.setdefault(rel_type, []).append([i, src, dst, key])
+        found: dict[tuple[str, str, str, str], Relationship] = {}
+        for rel_type, rows in by_type.items():
+            name = _TYPE_NAMES[rel_type]
+            for chunk in _chunks(rows):
+                result = tx.run(
+                    "UNWIND $rows AS row MATCH (a:Node {id: row[1]}) "
+                    f"MATCH (b:Node {{id: row[2]}}) MATCH (a)-[r:{name} {{key: row[3]}}]->(b) "
+                    "RETURN row[0] AS i, r.props AS props, r.sources AS sources, "
+                    "r.evidence AS evidence, r.origins AS origins",
+                    rows=list(chunk),
+                )
+                for i, props, sources, evidence, origins in result:
+                    src, _, dst, key = identity = identities[i]
+                    found[identity] = Relationship(
+                        src, rel_type, dst, key, json.loads(props),
+                        Provenance(tuple(sources or ()), evidence, tuple(origins or ())),
+                    )
+        return found
+
+    def _write_relationships(
+        self,
+        tx: neo4j.ManagedTransaction,
+        batch: Mapping[tuple[str, str, str, str], Relationship],
+        present: set[str] | None,
+        summary: WriteSummary,
+    ) -> None:
+        """``present``: the nodes that existed before this upsert, when no other writer
+        has committed since (a relationship can only exist if both its ends did); None
+        looks every relationship up."""
+        if present is None:
+            maybe = list(batch)
+        else:
+            maybe = [i for i in batch if i[0] in present and i[2] in present]
+        existing = self._existing_relationships(tx, maybe) if maybe else {}
+        creates: dict[str, list[list[Any]]] = {}
+        updates: dict[str, list[list[Any]]] = {}
+        outcomes: Counter[tuple[str, str]] = Counter()
+        for identity, rel in batch.items():
+            old = existing.get(identity)
+            if old is None:
+                creates.setdefault(rel.type, []).append(_rel_row(rel))
+                outcomes["created", rel.type] += 1
+                continue
+            row = old.merged(rel)
+            if row == old:
+                outcomes["unchanged", rel.type] += 1
+            else:
+                updates.setdefault(rel.type, []).append(_rel_row(row))
+                outcomes["updated", rel.type] += 1
+        # Writers hold the meta lock, so "not found" above means "not there": CREATE.
+        for which, groups in ((0, creates), (1, updates)):
+            for rel_type, rows in groups.items():
+                statement = _rel_statements(rel_type)[which]
+                for chunk in _chunks(rows):
+                    counters = tx.run(statement, rows=list(chunk)).consume().counters
+                    if which == 0 and counters.relationships_created != len(chunk):
+                        # Endpoints checked at the start vanished (a concurrent clear).
+                        raise StoreError(
+                            "relationships name nodes that were deleted while writing"
+                        )
+        _count(summary, outcomes)
+
+    def clear(self) -> None:
+        """Delete in batches (a huge graph does not fit one transaction); each batch
+        bumps the version, and the last step bumps the epoch too."""
+        bump = "MATCH (m:PressureGraphMeta {name: 'meta'}) SET m.version = m.version + 1"
+
+        def delete(query: str) -> Callable[[neo4j.ManagedTransaction], int]:
+            def work(tx: neo4j.ManagedTransaction) -> int:
+                tx.run(_LOCK).consume()
+                n = int(tx.run(query, limit=_BATCH).single(strict=True)["c"])
+                if n:
+                    tx.run(bump).consume()
+                return n
+
+            return work
+
+        for query in (
+            "MATCH (:Node)-[r]->() WITH r LIMIT $limit DELETE r RETURN count(*) AS c",
+            "MATCH (n:Node) WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS c",
+        ):
+            while self._write("clearing", delete(query)):
+                pass
+
+        def finish(tx: neo4j.ManagedTransaction) -> None:
+            tx.run(f"{_META} SET m.version = m.version + 1, m.epoch = m.epoch + 1").consume()
+
+        self._write("clearing", finish)
+
+    def close(self) -> None:
+        self._driver.close()
+
+
+def _dedupe(items: Iterable[T], identity: Callable[[T], Any]) -> dict[Any, T]:
+    """Merge repeats within one batch, keeping first-seen order, keyed by identity."""
+    merged: dict[Any, T] = {}
+    for item in items:
+        key = identity(item)
+        previous = merged.get(key)
+        merged[key] = item if previous is None else previous.merged(item)  # type: ignore[attr-defined]
+    return merged
+
+
+def _count(summary: WriteSummary, outcomes: Counter[tuple[str, str]]) -> None:
+    for (outcome, name), n in sorted(outcomes.items()):
+        summary.count(outcome, name, n)
