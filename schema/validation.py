@@ -23,6 +23,9 @@ from schema.model import (
 Value = str | int | float | bool | list[str]
 
 _KEY_FORBIDDEN = re.compile(r"[\s\x00-\x1f]")
+# Control characters other than tab and line breaks never belong in a value, and NUL
+# would be cut off by JSON functions and drivers alike.
+_TEXT_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def node_kind(name: str) -> NodeKind:
@@ -89,7 +92,7 @@ def check_value(owner: str, prop: Property, value: Any) -> Value:
     where = f"{owner}.{prop.name}"
     if t is ValueType.TEXT:
         if isinstance(value, str):
-            return unicodedata.normalize("NFC", value)
+            return unicodedata.normalize("NFC", _checked_text(where, value))
     elif t is ValueType.INTEGER:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
@@ -107,12 +110,18 @@ def check_value(owner: str, prop: Property, value: Any) -> Value:
                 raise ModelError(f"{where}: {e}") from None
     elif t is ValueType.TEXT_LIST:
         if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-            return [unicodedata.normalize("NFC", v) for v in value]
+            return [unicodedata.normalize("NFC", _checked_text(where, v)) for v in value]
     elif t is ValueType.ENUM:
         if isinstance(value, str) and value in prop.enum:
             return value
         raise ModelError(f"{where}: {value!r} is not one of: {', '.join(prop.enum)}")
     raise ModelError(f"{where}: expected {t.value}, got {type(value).__name__} {value!r}")
+
+
+def _checked_text(where: str, value: str) -> str:
+    if _TEXT_FORBIDDEN.search(value):
+        raise ModelError(f"{where}: the text contains a control character ({value!r})")
+    return value
 
 
 def check_properties(

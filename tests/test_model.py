@@ -25,7 +25,7 @@ def test_works_at_from_an_institution_is_rejected() -> None:
 
 
 def test_unknown_kind_is_rejected_with_the_known_kinds_listed() -> None:
-    with pytest.raises(ModelError, match="unknown node kind 'Ministry'.*Authority"):
+    with pytest.raises(ModelError, match=r"unknown node kind 'Ministry'.*Authority"):
         Node.create("Ministry", "x")
 
 
@@ -102,3 +102,11 @@ def test_the_unrelated_schema_package_from_pypi_is_not_installed() -> None:
     import schema
 
     assert hasattr(schema, "NODE_KINDS")
+
+
+def test_control_characters_in_text_are_rejected_but_line_breaks_are_not() -> None:
+    with pytest.raises(ModelError, match="control character"):
+        Node.create("Authority", "a", {"name": "x\x00y"})
+    with pytest.raises(ModelError, match="control character"):
+        Node.create("Person", "p", {"aliases": ["ok", "bad\x07"]})
+    assert Node.create("Authority", "a", {"name": "line one\nline two\tend"}).properties

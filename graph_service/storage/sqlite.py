@@ -101,6 +101,15 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(text.split(_SEP)) if text else ()
 
 
+def _json_types(value: Value) -> tuple[str, str]:
+    """The JSON types a stored value equal to ``value`` may have."""
+    if isinstance(value, bool):
+        return ("true", "true") if value else ("false", "false")
+    if isinstance(value, int | float):
+        return ("integer", "real")
+    return ("text", "text")
+
+
 def _node_values(n: Node) -> tuple[str, str, str | None, str, str]:
     p = n.provenance
     props = n.properties
@@ -270,8 +279,10 @@ class SqliteStore:
                 raise InvalidArgument(f"filter on {name!r}: lists cannot be compared")
             if kind is not None and NODE_KIND_BY_NAME[kind].property(name) is None:
                 raise InvalidArgument(f"{kind} has no property {name!r}")
-            where.append("json_extract(props, ?) = ?")
-            params.extend((f'$."{name}"', value))
+            # json_type keeps true apart from 1, and 1 apart from 1.0's text.
+            where.append("json_extract(props, ?) = ? AND json_type(props, ?) IN (?, ?)")
+            path = f'$."{name}"'
+            params.extend((path, value, path, *_json_types(value)))
         return where, params
 
     def search(
