@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 
 import graph_service.cli
-from graph_service.analytics.chains import days_between
+from graph_service.analytics.chains import chain_to_origin, chain_up, days_between
 from graph_service.analytics.projection import ProjectionCache, ProjectionSpec
+from graph_service.analytics.reach import FLOW_TYPES
 from graph_service.api.context import Context
 from graph_service.api.schema import schema
 from graph_service.storage import Node, Relationship, Store
 from loaders.load import load_files
+from schema import NODE_KINDS
 
 
 def run(store: Store, query: str) -> dict[str, Any]:
@@ -182,6 +184,126 @@ def test_directives_reaching_a_node_come_with_their_chain(store: Store) -> None:
         "Directive:d2",
     ]
     assert reaching["chain"][2]["issuers"] == [{"id": "Person:p-director"}]
+
+
+def relay_line(store: Store, length: int, recipients: int = 0) -> None:
+    """Directives line-0 .. line-(length-1), each relaying the one before and targeting
+    Person:p-end; line-0 also targets ``recipients`` people p-000, p-001, ..."""
+    n = Node.create
+    r = Relationship.create
+    nodes = [n("Person", "p-end", {"public": False})]
+    nodes += [n("Person", f"p-{i:03d}", {"public": False}) for i in range(recipients)]
+    nodes += [
+        n("Directive", f"line-{i}", {"issued": f"2023-08-{1 + i % 28:02d}"}) for i in range(length)
+    ]
+    rels = [r(f"Directive:line-{i}", "TARGETS", "Person:p-end") for i in range(length)]
+    rels += [
+        r(f"Directive:line-{i}", "RELAYS", f"Directive:line-{i - 1}") for i in range(1, length)
+    ]
+    rels += [
+        r("Directive:line-0", "TARGETS", f"Person:p-{i:03d}", {"received": "2023-08-02"})
+        for i in range(recipients)
+    ]
+    store.upsert(nodes, rels)
+
+
+def test_directives_reaching_cuts_long_chains_to_the_nearest_hops(store: Store) -> None:
+    relay_line(store, 8)
+    q = """{ directivesReaching(id: "Person:p-end", first: 1000, maxChainHops: %d) {
+        truncated directives { directiveId originId chainLength chainTruncated
+        chain { directiveId level relaysId issued lagDays } } } }"""
+    result = run(store, q % 3)["directivesReaching"]
+    assert not result["truncated"]
+    by_id = {d["directiveId"]: d for d in result["directives"]}
+    assert len(by_id) == 8
+    last = by_id["Directive:line-7"]
+    assert last["originId"] == "Directive:line-0"
+    assert last["chainLength"] == 8 and last["chainTruncated"]
+    assert [(h["directiveId"], h["level"]) for h in last["chain"]] == [
+        ("Directive:line-5", 5),
+        ("Directive:line-6", 6),
+        ("Directive:line-7", 7),
+    ]
+    assert last["chain"][0]["relaysId"] == "Directive:line-4"  # cut off, still named
+    assert last["chain"][0]["lagDays"] == 1
+    first = by_id["Directive:line-1"]
+    assert first["chainLength"] == 2 and not first["chainTruncated"]
+    assert [h["directiveId"] for h in first["chain"]] == ["Directive:line-0", "Directive:line-1"]
+    whole = run(store, q % 50)["directivesReaching"]["directives"]
+    assert all(not d["chainTruncated"] for d in whole)
+    assert max(len(d["chain"]) for d in whole) == 8
+    assert "maxChainHops" in error(store, q % 0)
+
+
+def test_long_chains_read_every_hop_and_fragments_still_get_nodes(store: Store) -> None:
+    relay_line(store, 300)
+    q = """{ instructionChain(directiveId: "Directive:line-0", maxHops: 1000) { depth truncated
+        hops { directiveId ...Who
+               recipients { recipientId ... on Delivery { recipient { id } } } } } }
+        fragment Who on ChainHop { directive { id } issued }"""
+    chain = run(store, q)["instructionChain"]
+    assert chain["depth"] == 299 and not chain["truncated"]
+    assert len(chain["hops"]) == 300
+    assert [h["directiveId"] for h in chain["hops"][:3]] == [
+        "Directive:line-0",
+        "Directive:line-1",
+        "Directive:line-2",
+    ]
+    for h in chain["hops"]:
+        assert h["directive"] == {"id": h["directiveId"]}
+        assert h["recipients"] == [
+            {"recipientId": "Person:p-end", "recipient": {"id": "Person:p-end"}}
+        ]
+
+
+def test_deliveries_are_the_first_recipients_by_id_however_many_there_are(store: Store) -> None:
+    # line-0 has 301 recipients: past the batch threshold for maxRecipients 2, so it is
+    # read alone, a page at a time; line-1 has one and is read in a batch.
+    relay_line(store, 2, recipients=300)
+    q = """{ instructionChain(directiveId: "Directive:line-0", maxRecipients: %d) {
+        hops { directiveId recipientCount recipients { recipientId received lagDays } } } }"""
+    hops = run(store, q % 2)["instructionChain"]["hops"]
+    assert hops[0]["recipientCount"] == 301
+    assert hops[0]["recipients"] == [
+        {"recipientId": "Person:p-000", "received": "2023-08-02", "lagDays": 1},
+        {"recipientId": "Person:p-001", "received": "2023-08-02", "lagDays": 1},
+    ]
+    assert hops[1]["recipients"] == [
+        {"recipientId": "Person:p-end", "received": None, "lagDays": None}
+    ]
+    # Asking for recipient ids only reads them from the projection: the same recipients.
+    bare = """{ instructionChain(directiveId: "Directive:line-0", maxRecipients: %d) {
+        hops { recipients { recipientId } } } }"""
+    for limit in (2, 1000):
+        detailed = run(store, q % limit)["instructionChain"]["hops"]
+        assert run(store, bare % limit)["instructionChain"]["hops"] == [
+            {"recipients": [{"recipientId": d["recipientId"]} for d in h["recipients"]]}
+            for h in detailed
+        ]
+    many = run(store, q % 1000)["instructionChain"]["hops"]
+    assert len(many[0]["recipients"]) == 301
+    ids = [d["recipientId"] for d in many[0]["recipients"]]
+    assert ids == sorted(ids)
+
+
+def test_remembered_walks_give_the_same_chains_in_any_order(store: Store) -> None:
+    relay_tree(store)
+    relay_line(store, 40)
+    spec = ProjectionSpec.create(node_kinds=[k.name for k in NODE_KINDS], rel_types=FLOW_TYPES)
+    directives = [
+        i
+        for i, k in enumerate(ProjectionCache().get(store, spec).projection.node_kinds)
+        if k == "Directive"
+    ]
+    for order in (directives, directives[::-1], directives[1::2] + directives[::2]):
+        p = ProjectionCache().get(store, spec).projection  # a fresh memo each time
+        for d in order:
+            for keep in (1, 3, 100):
+                full = chain_to_origin(p, d)
+                up = chain_up(p, d, keep)
+                assert up.chain == full[-keep:]
+                assert (up.origin, up.length) == (full[0], len(full))
+                assert up.beyond == (full[-keep - 1] if len(full) > keep else None)
 
 
 def test_chain_of_command_goes_up_to_the_top_authority(store: Store) -> None:

@@ -21,20 +21,32 @@ References
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from graph_service.analytics.budget import Budget
 from graph_service.analytics.projection import Projection
-from graph_service.analytics.reach import FlowCodes, ReachSet, reach_from, staff_estimate
+from graph_service.analytics.reach import (
+    FlowCodes,
+    ReachSet,
+    reach_from,
+    split_reach,
+    staff_estimate,
+)
 from graph_service.storage.protocol import Store
-from graph_service.storage.records import Direction, Node, Relationship
+from graph_service.storage.records import Direction, Node, Provenance, Relationship
 from schema import Value
 from schema.dates import parse_iso
 from schema.errors import ModelError
 
 MAX_HOPS = 50_000
 _PAGE = 500
+_NO_PROVENANCE = Provenance((), None, ())
+#: Bounds on one ``relationships_of`` round trip when reading deliveries.
+_BATCH_RELATIONSHIPS = 20_000
+_BATCH_NODES = 5_000
 
 
 @dataclass(frozen=True)
@@ -60,31 +72,92 @@ class InstructionTree:
         return max((h.level for h in self.hops), default=0)
 
 
+def relay_parents(p: Projection) -> array[int]:
+    """For each node, the earlier directive it relays with the smallest id (``-1`` for
+    none): the first choice of :func:`chain_to_origin`. Computed once per projection."""
+    found = p.derived.get("relay_parents")
+    if found is None:
+        relays = FlowCodes.of(p).relays
+        ids = p.node_ids
+        parents = array("i", [-1]) * p.node_count
+        if relays >= 0:
+            for s, e, ty in zip(p.sources, p.targets, p.types, strict=True):
+                if ty == relays and s != e:
+                    current = parents[s]
+                    if current < 0 or ids[e] < ids[current]:
+                        parents[s] = e
+        p.derived["relay_parents"] = found = parents
+    assert isinstance(found, array)
+    return found
+
+
 def chain_to_origin(p: Projection, directive: int, max_steps: int = MAX_HOPS) -> list[int]:
     """The directives from the origin down to ``directive`` (inclusive). Where a directive
     relays several, the one with the smallest id is followed; a cycle ends the walk."""
+    return chain_up(p, directive, max_steps + 1).chain
+
+
+@dataclass(frozen=True)
+class ChainUp:
+    chain: list[int]  # the hops nearest the directive, earliest first, ``directive`` last
+    origin: int
+    length: int  # directives from the origin down to the directive, inclusive
+    beyond: int | None  # what the earliest hop kept relays, when the chain was cut
+
+    @property
+    def cut(self) -> bool:
+        return len(self.chain) < self.length
+
+
+def chain_up(p: Projection, directive: int, keep: int = MAX_HOPS) -> ChainUp:
+    """The walk of :func:`chain_to_origin`, keeping only the ``keep`` directives nearest
+    ``directive``, with the origin and the whole length. Walks that follow only first
+    choices (no cycle) are remembered per projection, so a long chain is walked once."""
     relays = FlowCodes.of(p).relays
-    out = p.out_adjacency()
+    parents = relay_parents(p)
+    memo: dict[int, tuple[int, int]] = p.derived.setdefault("chain_memo", {})
     ids = p.node_ids
     path = [directive]
     seen = {directive}
     current = directive
-    while len(path) <= max_steps:
-        earlier = [e for e, ty in out.of(current) if ty == relays and e not in seen]
-        if not earlier:
+    first_choices = True
+    ended = False  # reached a directive that relays nothing
+    end: tuple[int, int] | None = None  # (origin, length) of the rest, when remembered
+    while len(path) <= MAX_HOPS:
+        if first_choices and current in memo and len(path) > keep:
+            end = memo[current]
             break
-        current = min(earlier, key=lambda e: ids[e])
+        nxt = parents[current]
+        if nxt < 0:
+            ended = True
+            break
+        if nxt in seen:  # the first choice closes a cycle: take the next unseen, if any
+            first_choices = False
+            out = p.out_adjacency()
+            earlier = [e for e, ty in out.of(current) if ty == relays and e not in seen]
+            if not earlier:
+                break
+            nxt = min(earlier, key=lambda e: ids[e])
+        current = nxt
         seen.add(current)
         path.append(current)
-    path.reverse()
-    return path
+    if end is not None:
+        origin, rest = end  # ``rest`` counts ``current`` (the last of ``path``) too
+        length = len(path) - 1 + rest
+    else:
+        origin, length = path[-1], len(path)
+    if end is not None or (first_choices and ended):
+        for k, d in enumerate(path):
+            memo[d] = (origin, length - k)
+    kept = path[:keep]
+    kept.reverse()
+    return ChainUp(kept, origin, length, path[keep] if len(path) > keep else None)
 
 
 def tree_hop(p: Projection, d: int, level: int, parent: int | None) -> TreeHop:
     """One directive's place in a tree: its issuers, recipients and what it requires."""
     codes = FlowCodes.of(p)
     out, inc = p.out_adjacency(), p.in_adjacency()
-    ids = p.node_ids
     recipients: list[int] = []
     requires: list[int] = []
     for t, ty in out.of(d):
@@ -97,10 +170,17 @@ def tree_hop(p: Projection, d: int, level: int, parent: int | None) -> TreeHop:
         d,
         level,
         parent,
-        sorted(set(issuers), key=ids.__getitem__),
-        sorted(set(recipients), key=ids.__getitem__),
-        sorted(set(requires), key=ids.__getitem__),
+        _by_id(p.node_ids, issuers),
+        _by_id(p.node_ids, recipients),
+        _by_id(p.node_ids, requires),
     )
+
+
+def _by_id(ids: Sequence[str], nodes: list[int]) -> list[int]:
+    """Distinct nodes in id order."""
+    if len(nodes) < 2:
+        return nodes
+    return sorted(set(nodes), key=ids.__getitem__)
 
 
 def instruction_tree(
@@ -117,7 +197,7 @@ def instruction_tree(
     codes = FlowCodes.of(p)
     inc = p.in_adjacency()
     ids, kinds = p.node_ids, p.node_kinds
-    origin = chain_to_origin(p, directive)[0] if from_origin else directive
+    origin = chain_up(p, directive, 1).origin if from_origin else directive
     hops = [tree_hop(p, origin, 0, None)]
     seen = {origin}
     truncated = False
@@ -125,13 +205,15 @@ def instruction_tree(
     while i < len(hops):
         current = hops[i]
         i += 1
-        newer = sorted(
-            {n for n, ty in inc.of(current.directive) if ty == codes.relays and n not in seen},
-            key=ids.__getitem__,
+        newer = _by_id(
+            ids,
+            [
+                n
+                for n, ty in inc.of(current.directive)
+                if ty == codes.relays and n not in seen and kinds[n] == "Directive"
+            ],
         )
         for n in newer:
-            if kinds[n] != "Directive":
-                continue
             if len(hops) >= max_hops:
                 truncated = True
                 break
@@ -141,27 +223,34 @@ def instruction_tree(
             break
         if i % 1000 == 0:
             budget.check("the instruction chain", "lower maxHops")
-    return InstructionTree(origin, directive, hops, truncated, reach_from(p, origin))
+    if truncated:
+        reach = reach_from(p, origin)
+    else:
+        # The tree holds every relay of the origin: what they target is the reach.
+        reached = dict.fromkeys(r for h in hops for r in h.recipients)
+        reach = split_reach(p, [h.directive for h in hops], reached)
+    return InstructionTree(origin, directive, hops, truncated, reach)
 
 
 @dataclass(frozen=True)
 class Reaching:
     directive: int
-    chain: list[int]  # origin first, ``directive`` last
+    up: ChainUp  # its chain towards the origin
 
 
 def directives_reaching(
-    p: Projection, node: int, max_directives: int = 1000
+    p: Projection, node: int, max_directives: int = 1000, max_chain: int = MAX_HOPS
 ) -> tuple[list[Reaching], bool]:
-    """Every directive that targets ``node``, ordered by id, with its chain to the origin;
-    and whether ``max_directives`` cut the list."""
+    """Every directive that targets ``node``, ordered by id, with its chain to the origin
+    (the ``max_chain`` directives nearest it); and whether ``max_directives`` cut the
+    list."""
     codes = FlowCodes.of(p)
     ids = p.node_ids
     found = sorted(
         {d for d, ty in p.in_adjacency().of(node) if ty == codes.targets}, key=ids.__getitem__
     )
     truncated = len(found) > max_directives
-    return [Reaching(d, chain_to_origin(p, d)) for d in found[:max_directives]], truncated
+    return [Reaching(d, chain_up(p, d, max_chain)) for d in found[:max_directives]], truncated
 
 
 @dataclass(frozen=True)
@@ -249,11 +338,18 @@ def days_between(earlier: Value | None, later: Value | None) -> int | None:
     """Days from ``earlier`` to ``later`` when both are full dates, else None."""
     if not isinstance(earlier, str) or not isinstance(later, str):
         return None
+    a, b = _ordinal(earlier), _ordinal(later)
+    return None if a is None or b is None else b - a
+
+
+@lru_cache(maxsize=65_536)
+def _ordinal(text: str) -> int | None:
+    """The day number of a full ISO date (None for a partial or invalid one); dates
+    repeat along a chain, so each is parsed once."""
     try:
-        a, b = parse_iso(earlier).ordinal_days(), parse_iso(later).ordinal_days()
+        return parse_iso(text).ordinal_days()
     except ModelError:
         return None
-    return None if a is None or b is None else b - a
 
 
 def _text(value: Value | None) -> str | None:
@@ -262,7 +358,7 @@ def _text(value: Value | None) -> str | None:
 
 def outgoing(store: Store, node_id: str, rel_type: str, limit: int) -> list[Relationship]:
     """Up to ``limit`` relationships of one type leaving a node (in the store's neighbour
-    order), through the store protocol."""
+    order), through the store protocol, a page at a time."""
     found: list[Relationship] = []
     after: str | None = None
     while len(found) < limit:
@@ -275,19 +371,91 @@ def outgoing(store: Store, node_id: str, rel_type: str, limit: int) -> list[Rela
     return found
 
 
+def deliveries_of(
+    store: Store, p: Projection, directives: Sequence[int], limit: int
+) -> dict[int, list[Relationship]]:
+    """The first ``limit`` TARGETS relationships (by target id, then key) leaving each
+    directive, to recipients in the projection.
+
+    Directives are read a batch at a time with ``relationships_of`` (one round trip per
+    batch of up to :data:`_BATCH_RELATIONSHIPS` relationships, as the projection counts
+    them); a directive with many more recipients than ``limit`` is read alone, a page at
+    a time, so no more than it needs is read.
+    """
+    found: dict[int, list[Relationship]] = {d: [] for d in directives}
+    if limit <= 0 or not directives:
+        return found
+    targets = FlowCodes.of(p).targets
+    out = p.out_adjacency()
+    ids, index = p.node_ids, p.index()
+    alone = 4 * limit + 256
+    batch: list[int] = []
+    weight = 0
+
+    def flush() -> None:
+        nonlocal weight
+        if not batch:
+            return
+        by_id = {ids[d]: d for d in batch}
+        for rel in store.relationships_of(list(by_id), ["TARGETS"], Direction.OUT):
+            d = by_id.get(rel.source)
+            if d is not None and rel.target in index and len(found[d]) < limit:
+                found[d].append(rel)
+        batch.clear()
+        weight = 0
+
+    for d in dict.fromkeys(directives):
+        count = sum(1 for _, ty in out.of(d) if ty == targets)
+        if count == 0:
+            continue
+        if count > alone:
+            rels = outgoing(store, ids[d], "TARGETS", limit)
+            found[d] = [r for r in rels if r.target in index]
+            continue
+        if weight + count > _BATCH_RELATIONSHIPS or len(batch) >= _BATCH_NODES:
+            flush()
+        batch.append(d)
+        weight += count
+    flush()
+    return found
+
+
+def _bare_deliveries(
+    p: Projection, directives: Sequence[int], limit: int
+) -> dict[int, list[Relationship]]:
+    """What :func:`deliveries_of` would return, with only source, type and target filled
+    in, from the projection alone: one per TARGETS relationship, by target id."""
+    targets = FlowCodes.of(p).targets
+    out = p.out_adjacency()
+    ids = p.node_ids
+    found: dict[int, list[Relationship]] = {}
+    for d in directives:
+        if d in found:
+            continue
+        to = sorted((ids[t] for t, ty in out.of(d) if ty == targets))[:limit] if limit > 0 else []
+        found[d] = [Relationship(ids[d], "TARGETS", t, "", {}, _NO_PROVENANCE) for t in to]
+    return found
+
+
 def chain_details(
     store: Store,
     p: Projection,
     hops: Sequence[TreeHop],
     fetch_nodes: Callable[[Sequence[str]], Mapping[str, Node]],
     max_recipients: int = 100,
+    delivery_details: bool = True,
 ) -> list[Hop]:
     """Dates, wording, channel, deliveries (at most ``max_recipients`` per hop) and
-    provenance for each hop."""
+    provenance for each hop. Without ``delivery_details`` the deliveries name only their
+    recipients (read from the projection, not the store: no dates, channel or sources)."""
     ids = p.node_ids
     directive_ids = [ids[h.directive] for h in hops]
     parents = [ids[h.parent] for h in hops if h.parent is not None]
     nodes = fetch_nodes(list(dict.fromkeys([*directive_ids, *parents])))
+    if delivery_details:
+        delivered = deliveries_of(store, p, [h.directive for h in hops], max_recipients)
+    else:
+        delivered = _bare_deliveries(p, [h.directive for h in hops], max_recipients)
     out: list[Hop] = []
     for h, d_id in zip(hops, directive_ids, strict=True):
         node = nodes.get(d_id)
@@ -308,7 +476,7 @@ def chain_details(
                 rel.provenance.evidence,
                 rel.provenance.sources,
             )
-            for rel in (outgoing(store, d_id, "TARGETS", max_recipients) if recipients else [])
+            for rel in delivered.get(h.directive, ())
             if rel.target in recipients
         ]
         out.append(

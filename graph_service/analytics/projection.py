@@ -20,6 +20,8 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import compress
+from operator import and_
 from typing import TYPE_CHECKING, Any
 
 from graph_service.analytics.budget import PYTHON_RATE, Budget
@@ -196,7 +198,8 @@ class Projection:
             pairs = zip(self.targets, self.sources, strict=True)
         else:
             pairs = zip(self.sources, self.targets, strict=True)
-        g = igraph.Graph(n=self.node_count, edges=list(pairs), directed=self.directed)
+        g = igraph.Graph(n=self.node_count, directed=self.directed)
+        g.add_edges(pairs)
         if self.weights is not None:
             g.es["weight"] = list(self.weights)
             g.simplify(multiple=True, loops=True, combine_edges="sum")
@@ -290,21 +293,20 @@ def build_projection(
             array("d", (weights[j] for j in kept)) if spec.weight else None
         )
     else:
-        # The common case, no relationship filters: copy the arrays at C speed.
+        # The common case, no relationship filters: copy and filter the arrays at C speed
+        # (map / compress over the arrays, no Python-level loop per relationship).
         pick_src, pick_dst = array("i", edges.sources), array("i", edges.targets)
         types, weight_arr = array("b", edges.types), None
         if remap is not None:
-            kept = [
-                j
-                for j, (s, t) in enumerate(zip(pick_src, pick_dst, strict=True))
-                if keep_node[s] and keep_node[t]
-            ]
-            pick_src = array("i", (pick_src[j] for j in kept))
-            pick_dst = array("i", (pick_dst[j] for j in kept))
-            types = array("b", (types[j] for j in kept))
+            kept_at = keep_node.__getitem__
+            mask = bytes(map(and_, map(kept_at, pick_src), map(kept_at, pick_dst)))
+            if mask.count(0):
+                pick_src = array("i", compress(pick_src, mask))
+                pick_dst = array("i", compress(pick_dst, mask))
+                types = array("b", compress(types, mask))
     if remap is not None:
-        pick_src = array("i", (remap[s] for s in pick_src))
-        pick_dst = array("i", (remap[t] for t in pick_dst))
+        pick_src = array("i", map(remap.__getitem__, pick_src))
+        pick_dst = array("i", map(remap.__getitem__, pick_dst))
     return Projection(
         spec=spec,
         version=edges.version,

@@ -45,7 +45,12 @@ class FlowCodes:
 
     @staticmethod
     def of(p: Projection) -> FlowCodes:
-        return FlowCodes(*(p.type_code(t) for t in FLOW_TYPES))
+        """The projection's codes for :data:`FLOW_TYPES` (-1 for a type it lacks)."""
+        codes = p.derived.get("flow_codes")
+        if codes is None:
+            codes = p.derived["flow_codes"] = FlowCodes(*(p.type_code(t) for t in FLOW_TYPES))
+        assert isinstance(codes, FlowCodes)
+        return codes
 
 
 @dataclass(frozen=True)
@@ -89,10 +94,10 @@ def reach_from(p: Projection, node: int, max_directives: int | None = None) -> R
                 queue.append(newer)
                 if max_directives is not None and len(queue) > max_directives:
                     break
-    return _split(p, list(seen), reached)
+    return split_reach(p, list(seen), reached)
 
 
-def _split(p: Projection, directives: list[int], reached: Iterable[int]) -> ReachSet:
+def split_reach(p: Projection, directives: list[int], reached: Iterable[int]) -> ReachSet:
     kinds = p.node_kinds
     inst, people, auth = [], [], []
     for r in reached:
@@ -208,7 +213,7 @@ class ReachTable:
         return values
 
     def reach_set(self, node: int) -> ReachSet:
-        return _split(self.projection, issued_by(self.projection, node), self.members(node))
+        return split_reach(self.projection, issued_by(self.projection, node), self.members(node))
 
 
 def reach_table(p: Projection, budget: Budget | None = None) -> ReachTable:

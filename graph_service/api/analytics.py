@@ -14,6 +14,7 @@ from typing import Annotated, Any, cast
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField
 
 from graph_service.analytics import chains as chains_mod
 from graph_service.analytics import reach as reach_mod
@@ -27,12 +28,14 @@ from graph_service.analytics.paths import Walk, shortest_paths
 from graph_service.analytics.projection import (
     PROJECTIONS,
     CachedProjection,
+    Projection,
     ProjectionDirection,
     ProjectionSpec,
 )
 from graph_service.api.context import Context
 from graph_service.api.types import Direction, Node, NodeKindEnum, RelationshipTypeEnum, wrap_node
 from graph_service.errors import InvalidArgument, NotFound
+from graph_service.storage.protocol import Store
 from graph_service.storage.records import Direction as StoreDirection
 from graph_service.storage.records import Node as NodeRecord
 from schema import NODE_KINDS, ModelError, split_node_id
@@ -40,6 +43,7 @@ from schema import NODE_KINDS, ModelError, split_node_id
 MAX_TOP = 10_000
 MAX_CHAIN_HOPS = chains_mod.MAX_HOPS
 MAX_REACHING = 1000
+MAX_CHAIN_HOPS_REACHING = 10_000
 MAX_RECIPIENTS = 10_000
 
 Measure = strawberry.enum(
@@ -192,7 +196,18 @@ class InstructionChain:
 class ReachingDirective:
     directive_id: strawberry.ID
     directive: Node | None
-    chain: list[ChainHop] = strawberry.field(description="From the origin down to this one.")
+    origin_id: strawberry.ID = strawberry.field(
+        description="The directive the chain starts from (relays no other)."
+    )
+    chain_length: int = strawberry.field(
+        description="Directives from the origin down to this one, inclusive."
+    )
+    chain_truncated: bool = strawberry.field(
+        description="maxChainHops cut the chain: it holds only the hops nearest this one."
+    )
+    chain: list[ChainHop] = strawberry.field(
+        description="From the origin (or, when cut, the earliest hop kept) down to this one."
+    )
 
 
 @strawberry.type
@@ -327,28 +342,68 @@ def _wrapped(records: dict[str, NodeRecord], node_id: str | None) -> Node | None
     return wrap_node(r) if r is not None else None
 
 
-def _chain_hops(info: Info[Context, None], hops: Sequence[chains_mod.Hop]) -> list[ChainHop]:
+def _selected(selections: Sequence[Any], path: Sequence[str]) -> bool:
+    """Whether the query selects the field at ``path`` (GraphQL names) below
+    ``selections``, looking through fragments."""
+    if not path:
+        return True
+    for s in selections:
+        if isinstance(s, SelectedField):
+            if s.name == path[0] and _selected(s.selections, path[1:]):
+                return True
+        elif _selected(getattr(s, "selections", ()), path):
+            return True
+    return False
+
+
+def _wants(info: Info[Context, None], *path: str) -> bool:
+    # ``selected_fields`` holds the field being resolved itself: look below it.
+    return any(_selected(f.selections, path) for f in info.selected_fields)
+
+
+#: Delivery fields read from the stored relationship (the rest come from the projection).
+_DELIVERY_DETAILS = ("received", "channel", "lagDays", "evidence", "sourceIds")
+
+
+def _wants_delivery_details(info: Info[Context, None], *at: str) -> bool:
+    return any(_wants(info, *at, "recipients", name) for name in _DELIVERY_DETAILS)
+
+
+def _chain_hops(
+    info: Info[Context, None], hops: Sequence[chains_mod.Hop], at: Sequence[str]
+) -> list[ChainHop]:
+    """The hops as GraphQL objects; ``at`` is where the hops sit in the query, so that
+    node records are fetched (in one batch) only for the node fields it selects."""
+    want_directive = _wants(info, *at, "directive")
+    want_issuers = _wants(info, *at, "issuers")
+    want_requires = _wants(info, *at, "requires")
+    want_sources = _wants(info, *at, "sources")
+    want_recipients = _wants(info, *at, "recipients", "recipient")
     wanted: list[str] = []
     for h in hops:
-        wanted.append(h.directive)
-        wanted.extend(h.issuers)
-        wanted.extend(h.requires)
-        wanted.extend(h.sources)
-        wanted.extend(d.recipient for d in h.deliveries)
-        wanted.extend(s for d in h.deliveries for s in d.sources)
-    records = info.context.nodes(wanted)
+        if want_directive:
+            wanted.append(h.directive)
+        if want_issuers:
+            wanted.extend(h.issuers)
+        if want_requires:
+            wanted.extend(h.requires)
+        if want_sources:
+            wanted.extend(h.sources)
+        if want_recipients:
+            wanted.extend(d.recipient for d in h.deliveries)
+    records = info.context.nodes(wanted) if wanted else {}
     ids = strawberry.ID
 
-    def nodes(names: Sequence[str]) -> list[Node]:
-        return [wrap_node(records[n]) for n in names if n in records]
+    def nodes(names: Sequence[str], wanted: bool) -> list[Node]:
+        return [wrap_node(records[n]) for n in names if n in records] if wanted else []
 
     return [
         ChainHop(
             directive_id=ids(h.directive),
-            directive=_wrapped(records, h.directive),
+            directive=_wrapped(records, h.directive) if want_directive else None,
             level=h.level,
             relays_id=ids(h.relays) if h.relays else None,
-            issuers=nodes(h.issuers),
+            issuers=nodes(h.issuers, want_issuers),
             title=h.title,
             issued=h.issued,
             deadline=h.deadline,
@@ -356,15 +411,15 @@ def _chain_hops(info: Info[Context, None], hops: Sequence[chains_mod.Hop]) -> li
             wording=h.wording,
             channel=h.channel,
             action=h.action,
-            requires=nodes(h.requires),
+            requires=nodes(h.requires, want_requires),
             evidence=h.evidence,
             source_ids=[ids(s) for s in h.sources],
-            sources=nodes(h.sources),
+            sources=nodes(h.sources, want_sources),
             recipient_count=h.recipient_count,
             recipients=[
                 Delivery(
                     recipient_id=ids(d.recipient),
-                    recipient=_wrapped(records, d.recipient),
+                    recipient=_wrapped(records, d.recipient) if want_recipients else None,
                     received=d.received,
                     channel=d.channel,
                     lag_days=d.lag_days,
@@ -376,6 +431,35 @@ def _chain_hops(info: Info[Context, None], hops: Sequence[chains_mod.Hop]) -> li
         )
         for h in hops
     ]
+
+
+def _provenance(
+    store: Store, p: Projection, hops: Sequence[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], tuple[str | None, tuple[str, ...]]]:
+    """Evidence and sources of each stored (source, type, target) hop, in two round trips:
+    each hop's relationships are read from whichever end has fewer in the projection
+    (the first relationship, by key, of a parallel set stands for it)."""
+    index = p.index()
+    out, inc = p.out_adjacency(), p.in_adjacency()
+    wanted = set(hops)
+    by_source: dict[str, None] = {}
+    by_target: dict[str, None] = {}
+    for s, _, t in wanted:
+        i, j = index[s], index[t]
+        if out.offsets[i + 1] - out.offsets[i] <= inc.offsets[j + 1] - inc.offsets[j]:
+            by_source[s] = None
+        else:
+            by_target[t] = None
+    types = sorted({ty for _, ty, _ in wanted})
+    found: dict[tuple[str, str, str], tuple[str | None, tuple[str, ...]]] = {}
+    for ends, direction in ((by_source, StoreDirection.OUT), (by_target, StoreDirection.IN)):
+        if not ends:
+            continue
+        for rel in store.relationships_of(list(ends), types, direction):
+            hop = (rel.source, rel.type, rel.target)
+            if hop in wanted and hop not in found:
+                found[hop] = (rel.provenance.evidence, rel.provenance.sources)
+    return {hop: found.get(hop, (None, ())) for hop in wanted}
 
 
 _BFS = "Moore 1959 (breadth-first search)"
@@ -407,6 +491,7 @@ class AnalyticsQuery:
         kind = MeasureKind(measure.value)
         spec = _spec(projection)
         reach_table = None
+        values: Sequence[float]
         if kind is MeasureKind.REACH:
             # Reach follows instruction flow as stored, whatever the projection's types.
             spec = spec.replace(
@@ -436,10 +521,21 @@ class AnalyticsQuery:
                 seed=seed,
                 budget=budget,
             )
-            values, method, sampled = list(scores.values), scores.method, scores.sampled
+            values, method, sampled = scores.values, scores.method, scores.sampled
         p = cached.projection
         ranked = rank_top(values, p.node_ids, top)
         records = info.context.nodes([p.node_ids[r.index] for r in ranked])
+        reach_sets: dict[int, reach_mod.ReachSet] = {}
+        if reach_table is not None:
+            reach_sets = {r.index: reach_table.reach_set(r.index) for r in ranked}
+            # Every institution's staff_count in one round trip, not one per entry.
+            info.context.nodes(
+                list(
+                    dict.fromkeys(
+                        p.node_ids[i] for rs in reach_sets.values() for i in rs.institutions
+                    )
+                )
+            )
         entries: list[CentralityEntry] = []
         for r in ranked:
             node_id = p.node_ids[r.index]
@@ -450,7 +546,7 @@ class AnalyticsQuery:
                 rank=r.rank,
             )
             if reach_table is not None:
-                rs = reach_table.reach_set(r.index)
+                rs = reach_sets[r.index]
                 entry.institutions_reached = len(rs.institutions)
                 entry.people_reached = len(rs.people)
                 entry.staff_reached = chains_mod.staff_reached(p, rs, info.context.nodes)
@@ -490,7 +586,12 @@ class AnalyticsQuery:
             p, d, from_origin=from_origin, max_hops=max_hops, budget=budget
         )
         hops = chains_mod.chain_details(
-            info.context.store, p, tree.hops, info.context.nodes, max_recipients
+            info.context.store,
+            p,
+            tree.hops,
+            info.context.nodes,
+            max_recipients,
+            _wants_delivery_details(info, "hops"),
         )
         origin_id = p.node_ids[tree.origin]
         return InstructionChain(
@@ -502,7 +603,7 @@ class AnalyticsQuery:
             ),
             origin=_wrapped(info.context.nodes([origin_id]), origin_id),
             origin_id=strawberry.ID(origin_id),
-            hops=_chain_hops(info, hops),
+            hops=_chain_hops(info, hops, ("hops",)),
             depth=tree.depth,
             institutions_reached=len(tree.reach.institutions),
             people_reached=len(tree.reach.people),
@@ -513,42 +614,55 @@ class AnalyticsQuery:
 
     @strawberry.field(
         description="Every directive that targeted a node, each with its chain of relays "
-        "back to the origin."
+        "back to the origin (the maxChainHops hops nearest the directive)."
     )
     def directives_reaching(
         self,
         info: Info[Context, None],
         id: strawberry.ID,
         first: int = 100,
+        max_chain_hops: int = 50,
         max_recipients: int = 20,
         time_budget_seconds: float | None = None,
     ) -> DirectivesReaching:
         if not 1 <= first <= MAX_REACHING:
             raise InvalidArgument(f"first must be between 1 and {MAX_REACHING}")
+        if not 1 <= max_chain_hops <= MAX_CHAIN_HOPS_REACHING:
+            raise InvalidArgument(f"maxChainHops must be between 1 and {MAX_CHAIN_HOPS_REACHING}")
         _check_recipients(max_recipients)
         budget = _budget(time_budget_seconds)
         p = _flow(info, budget).projection
         v = _position(p.index(), id, info)
-        found, truncated = chains_mod.directives_reaching(p, v, first)
+        found, truncated = chains_mod.directives_reaching(p, v, first, max_chain_hops)
         tree_hops: dict[tuple[int, int | None], chains_mod.TreeHop] = {}
-        parent: int | None
+        parents: list[int | None] = []  # per found directive: what its earliest hop relays
         for r in found:
-            parent = None
-            for level, d in enumerate(r.chain):
+            start = r.up.length - len(r.up.chain)  # the level of the earliest hop kept
+            parent = r.up.beyond
+            parents.append(parent)
+            for level, d in enumerate(r.up.chain, start=start):
                 if (d, parent) not in tree_hops:
-                    hop = chains_mod.tree_hop(p, d, level, parent)
-                    tree_hops[d, parent] = hop
+                    tree_hops[d, parent] = chains_mod.tree_hop(p, d, level, parent)
                 parent = d
+            budget.check("directivesReaching", "lower first or maxChainHops")
         details = chains_mod.chain_details(
-            info.context.store, p, list(tree_hops.values()), info.context.nodes, max_recipients
+            info.context.store,
+            p,
+            list(tree_hops.values()),
+            info.context.nodes,
+            max_recipients,
+            _wants_delivery_details(info, "directives", "chain"),
         )
-        by_key = dict(zip(tree_hops, _chain_hops(info, details), strict=True))
-        records = info.context.nodes([id, *(p.node_ids[r.directive] for r in found)])
+        hops = _chain_hops(info, details, ("directives", "chain"))
+        by_key = dict(zip(tree_hops, hops, strict=True))
+        wanted = [id] if _wants(info, "node") else []
+        if _wants(info, "directives", "directive"):
+            wanted.extend(p.node_ids[r.directive] for r in found)
+        records = info.context.nodes(wanted) if wanted else {}
         directives = []
-        for r in found:
+        for r, parent in zip(found, parents, strict=True):
             chain: list[ChainHop] = []
-            parent = None
-            for d in r.chain:
+            for d in r.up.chain:
                 chain.append(by_key[d, parent])
                 parent = d
             d_id = p.node_ids[r.directive]
@@ -556,6 +670,9 @@ class AnalyticsQuery:
                 ReachingDirective(
                     directive_id=strawberry.ID(d_id),
                     directive=_wrapped(records, d_id),
+                    origin_id=strawberry.ID(p.node_ids[r.up.origin]),
+                    chain_length=r.up.length,
+                    chain_truncated=r.up.cut,
                     chain=chain,
                 )
             )
@@ -564,7 +681,7 @@ class AnalyticsQuery:
             method=Method(
                 name="directives targeting the node, chains followed up RELAYS",
                 reference=_BFS,
-                parameters=_json({"first": first}),
+                parameters=_json({"first": first, "maxChainHops": max_chain_hops}),
             ),
             node=_wrapped(records, id),
             directives=directives,
@@ -638,30 +755,22 @@ class AnalyticsQuery:
             p, a, b, walk=Walk(direction.value), max_hops=max_hops, first=first, budget=budget
         )
         ids = p.node_ids
-        # One look-up per distinct hop for its relationship's provenance.
-        provenance: dict[tuple[str, str, str], tuple[str | None, tuple[str, ...]]] = {}
-        for path in result.paths:
-            for h in path:
-                s, t = (ids[h.source], ids[h.target])
-                stored = (s, h.type, t) if h.direction == "out" else (t, h.type, s)
-                if stored not in provenance:
-                    rels = info.context.store.neighbors(
-                        stored[0], [h.type], StoreDirection.OUT, first=500
-                    ).items
-                    match = [n.relationship for n in rels if n.relationship.target == stored[2]]
-                    provenance[stored] = (
-                        (match[0].provenance.evidence, match[0].provenance.sources)
-                        if match
-                        else (None, ())
-                    )
+        stored_hops = [
+            (ids[h.source], h.type, ids[h.target])
+            if h.direction == "out"
+            else (ids[h.target], h.type, ids[h.source])
+            for path in result.paths
+            for h in path
+        ]
+        provenance = _provenance(info.context.store, p, stored_hops)
+        stored = iter(stored_hops)
         records = info.context.nodes([ids[h.target] for path in result.paths for h in path])
         paths = []
         for path in result.paths:
             hops = []
             for h in path:
                 s, t = ids[h.source], ids[h.target]
-                stored = (s, h.type, t) if h.direction == "out" else (t, h.type, s)
-                evidence, sources = provenance[stored]
+                evidence, sources = provenance[next(stored)]
                 hops.append(
                     PathHop(
                         from_id=strawberry.ID(s),
