@@ -13,15 +13,31 @@ from loaders.load import load_files
 # 5 parties, 1 election, 1 directive, 1 poll, 1 platform, 2 sources (the report, and the
 # CPRF statement it relays).
 CASE_NODES = {
-    "Authority": 5, "Institution": 1, "Person": 6, "Party": 5, "Election": 1,
-    "Directive": 1, "Poll": 1, "Platform": 1, "Source": 2,
+    "Authority": 5,
+    "Institution": 1,
+    "Person": 6,
+    "Party": 5,
+    "Election": 1,
+    "Directive": 1,
+    "Poll": 1,
+    "Platform": 1,
+    "Source": 2,
 }
 # ISSUED, TARGETS, REQUIRES (the directive); INITIATED, HOSTED_ON, ABOUT (the poll);
 # OPERATES (the ministry runs the portal); 5 CANDIDATE_IN and 5 MEMBER_OF (the candidates);
 # 5 WORKS_AT (four council members, the commission chair); 1 APPEALED_TO (Tokarev to the CEC).
 CASE_RELATIONSHIPS = {
-    "ISSUED": 1, "TARGETS": 1, "REQUIRES": 1, "INITIATED": 1, "HOSTED_ON": 1, "ABOUT": 1,
-    "OPERATES": 1, "CANDIDATE_IN": 5, "MEMBER_OF": 5, "WORKS_AT": 5, "APPEALED_TO": 1,
+    "ISSUED": 1,
+    "TARGETS": 1,
+    "REQUIRES": 1,
+    "INITIATED": 1,
+    "HOSTED_ON": 1,
+    "ABOUT": 1,
+    "OPERATES": 1,
+    "CANDIDATE_IN": 5,
+    "MEMBER_OF": 5,
+    "WORKS_AT": 5,
+    "APPEALED_TO": 1,
 }
 
 

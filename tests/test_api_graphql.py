@@ -28,12 +28,16 @@ def gql(client: TestClient, query: str, **variables: Any) -> dict[str, Any]:
 
 
 def test_node_by_id_exposes_typed_properties_and_provenance(client: TestClient) -> None:
-    body = gql(client, """
+    body = gql(
+        client,
+        """
       query($id: ID!) { node(id: $id) {
         id kind label evidence sourceIds origins
         ... on Directive { deadline wording action }
         sources { id label }
-      } }""", id="Directive:lipetsk-dip-election-survey")
+      } }""",
+        id="Directive:lipetsk-dip-election-survey",
+    )
     node = body["data"]["node"]
     assert node["kind"] == "Directive"
     assert node["deadline"] == "--08-16"
@@ -66,32 +70,47 @@ def test_nodes_pages_with_cursor_and_total_count(client: TestClient) -> None:
 
 
 def test_nodes_filter_coerces_values_like_a_spreadsheet(client: TestClient) -> None:
-    body = gql(client, """{ nodes(kind: Person, filter: [{property: "public", value: "да"}],
-                               first: 10) { totalCount } }""")
+    body = gql(
+        client,
+        """{ nodes(kind: Person, filter: [{property: "public", value: "да"}],
+                               first: 10) { totalCount } }""",
+    )
     assert body["data"]["nodes"]["totalCount"] == 6
-    body = gql(client, """{ nodes(kind: Person, filter: [{property: "height", value: "2"}])
-                            { totalCount } }""")
+    body = gql(
+        client,
+        """{ nodes(kind: Person, filter: [{property: "height", value: "2"}])
+                            { totalCount } }""",
+    )
     assert body["errors"][0]["message"] == "Person has no property 'height'"
 
 
 def test_search_finds_both_spellings_and_filters_by_kind(client: TestClient) -> None:
-    body = gql(client, """{ a: search(text: "SERGEI tokarev") { id }
+    body = gql(
+        client,
+        """{ a: search(text: "SERGEI tokarev") { id }
                             b: search(text: "tokarev", kinds: [Person]) { id }
-                            c: search(text: "tokarev", kinds: [Party]) { id } }""")
+                            c: search(text: "tokarev", kinds: [Party]) { id } }""",
+    )
     assert body["data"]["a"] == [{"id": "Person:sergey-tokarev"}]
     assert body["data"]["b"] == [{"id": "Person:oleg-tokarev"}, {"id": "Person:sergey-tokarev"}]
     assert body["data"]["c"] == []
 
 
 def test_neighbors_with_type_and_direction_filters(client: TestClient) -> None:
-    body = gql(client, """{ neighbors(id: "Election:duma-by-election-lipetsk-114",
+    body = gql(
+        client,
+        """{ neighbors(id: "Election:duma-by-election-lipetsk-114",
                  relTypes: [CANDIDATE_IN], direction: IN, first: 2) {
                  totalCount pageInfo { hasNextPage }
-                 edges { direction node { id } relationship { type properties from { id } } } } }""")
+                 edges { direction node { id }
+                         relationship { type properties from { id } } } } }""",
+    )
     n = body["data"]["neighbors"]
     assert n["totalCount"] == 5 and n["pageInfo"]["hasNextPage"] is True
-    assert [e["node"]["id"] for e in n["edges"]] == ["Person:anatoly-yemelyanov",
-                                                     "Person:dmitry-averov"]
+    assert [e["node"]["id"] for e in n["edges"]] == [
+        "Person:anatoly-yemelyanov",
+        "Person:dmitry-averov",
+    ]
     assert n["edges"][1]["relationship"]["properties"] == {"party": "United Russia"}
     assert n["edges"][1]["direction"] == "IN"
 
@@ -113,12 +132,20 @@ def test_page_size_is_capped(client: TestClient) -> None:
 
 
 def test_too_deep_a_query_is_refused(client: TestClient) -> None:
-    body = gql(client, '{ neighbors(id: "Authority:lipetsk-dip") { edges { node { neighbors { '
-               + "edges { node { neighbors { " * 6 + "totalCount" + " } } }" * 6 + " } } } } }")
+    body = gql(
+        client,
+        '{ neighbors(id: "Authority:lipetsk-dip") { edges { node { neighbors { '
+        + "edges { node { neighbors { " * 6
+        + "totalCount"
+        + " } } }" * 6
+        + " } } } } }",
+    )
     assert "exceeds maximum operation depth" in body["errors"][0]["message"]
 
 
-def test_unexpected_failures_are_masked(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unexpected_failures_are_masked(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = client.app.state.store  # type: ignore[attr-defined]
 
     def broken(*args: Any, **kwargs: Any) -> Any:

@@ -42,8 +42,14 @@ def test_query_prints_json_and_exits_1_on_errors(tmp_path: Path) -> None:
 def test_query_takes_variables(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path}/demo.db"
     run("demo", "--no-serve", "--store", store)
-    code, out = run("query", "--store", store, "--variables", '{"id": "Platform:gosuslugi"}',
-                    "query($id: ID!) { node(id: $id) { kind } }")
+    code, out = run(
+        "query",
+        "--store",
+        store,
+        "--variables",
+        '{"id": "Platform:gosuslugi"}',
+        "query($id: ID!) { node(id: $id) { kind } }",
+    )
     assert code == 0 and json.loads(out)["data"]["node"]["kind"] == "Platform"
 
 
@@ -117,9 +123,12 @@ def test_serve_runs_a_real_server_that_sees_a_load_made_beside_it(tmp_path: Path
     db = f"sqlite:///{tmp_path}/live.db"
     port = _free_port()
     exe = [sys.executable, "-m", "graph_service.cli"]
-    server = subprocess.Popen([*exe, "serve", "--store", db, "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    server = subprocess.Popen(
+        [*exe, "serve", "--store", db, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -131,8 +140,9 @@ def test_serve_runs_a_real_server_that_sees_a_load_made_beside_it(tmp_path: Path
                 assert server.poll() is None, server.stdout.read() if server.stdout else ""
                 assert time.monotonic() < deadline, "the server did not start in 30 s"
                 time.sleep(0.2)
-        subprocess.run([*exe, "load", "--store", db, *map(str, _case_csvs())], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [*exe, "load", "--store", db, *map(str, _case_csvs())], check=True, capture_output=True
+        )
         answer = httpx.post(f"{url}/graphql", json={"query": "{ stats { nodeCount } }"}).json()
         assert answer == {"data": {"stats": {"nodeCount": 23}}}
     finally:

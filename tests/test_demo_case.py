@@ -40,7 +40,9 @@ def test_two_spellings_are_one_person_and_the_namesake_is_another(store: Store) 
     assert [n.id for n in store.search("Sergei Tokarev")] == ["Person:sergey-tokarev"]
     assert [n.id for n in store.search("Sergey Tokarev")] == ["Person:sergey-tokarev"]
     assert [n.id for n in store.search("tokarev", kinds=["Person"])] == [
-        "Person:oleg-tokarev", "Person:sergey-tokarev"]
+        "Person:oleg-tokarev",
+        "Person:sergey-tokarev",
+    ]
 
 
 def test_the_poll_has_three_questions_and_five_candidates_stand(store: Store) -> None:
@@ -49,8 +51,9 @@ def test_the_poll_has_three_questions_and_five_candidates_stand(store: Store) ->
     assert poll is not None
     assert len(poll.properties["questions"]) == 3  # type: ignore[arg-type]
     assert poll.properties["anonymous_claimed"] is True
-    candidates = store.neighbors("Election:duma-by-election-lipetsk-114", ["CANDIDATE_IN"],
-                                 Direction.IN)
+    candidates = store.neighbors(
+        "Election:duma-by-election-lipetsk-114", ["CANDIDATE_IN"], Direction.IN
+    )
     assert candidates.total_count == 5
 
 

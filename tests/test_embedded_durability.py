@@ -32,9 +32,11 @@ while True:
 def test_reopening_gives_back_exactly_what_was_committed(tmp_path: Path) -> None:
     path = tmp_path / "g.db"
     store = SqliteStore(path)
-    nodes = [Node.create("Authority", "top", {"name": "Top"}, Provenance(("Source:s",), "reported")),
-             Node.create("Source", "s", {"title": "S"}),
-             Node.create("Institution", "4826000001", {"name": "Школа", "staff_count": 12})]
+    nodes = [
+        Node.create("Authority", "top", {"name": "Top"}, Provenance(("Source:s",), "reported")),
+        Node.create("Source", "s", {"title": "S"}),
+        Node.create("Institution", "4826000001", {"name": "Школа", "staff_count": 12}),
+    ]
     rels = [Relationship.create("Institution:4826000001", "SUBORDINATE_TO", "Authority:top")]
     store.upsert(nodes, rels)
     version = store.version()
@@ -73,8 +75,9 @@ def test_kill_9_mid_load_loses_no_committed_batch_and_leaves_no_partial_one(
 ) -> None:
     path = tmp_path / "g.db"
     SqliteStore(path).upsert([Node.create("Authority", "top", {"name": "Top"})])
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     committed = 0
     deadline = time.monotonic() + 60

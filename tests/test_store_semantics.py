@@ -250,12 +250,14 @@ def test_relationships_of_reads_a_whole_frontier_at_once(store: Store) -> None:
 
 
 def test_filters_keep_booleans_and_numbers_apart(store: Store) -> None:
-    store.upsert([
-        Node.create("Person", "p1", {"public": True}),
-        Node.create("Person", "p2", {"public": False}),
-        institution("0001", "One", 1),
-        institution("0002", "Two", 2),
-    ])
+    store.upsert(
+        [
+            Node.create("Person", "p1", {"public": True}),
+            Node.create("Person", "p2", {"public": False}),
+            institution("0001", "One", 1),
+            institution("0002", "Two", 2),
+        ]
+    )
     assert [n.id for n in store.find_nodes("Person", {"public": True}).items] == ["Person:p1"]
     assert store.find_nodes("Person", {"public": 1}).total_count == 0
     assert store.find_nodes("Institution", {"staff_count": True}).total_count == 0
