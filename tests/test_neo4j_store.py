@@ -156,8 +156,9 @@ def test_cypher_looking_text_is_stored_verbatim_in_every_text_field(
     for store in (neo4j_store, SqliteStore(tmp_path / "same.db")):
         source = Node.create("Source", f"src-{key}", {"title": NASTY[1], "url": NASTY[3]})
         person = Node.create(
-            "Person", key, {"name": NASTY[0], "public": True, "aliases": [*NASTY, "nul\x00"]},
-            Provenance((source.id,), "alleged", (*NASTY, "nul\x00")),
+            "Person", key,
+            {"name": NASTY[0], "public": True, "aliases": [*NASTY, "tab\tand\u00a0nbsp"]},
+            Provenance((source.id,), "alleged", (*NASTY, "tab\tand\u00a0nbsp")),
         )
         authority = Node.create("Authority", "a", {"name": "A", "region": NASTY[2]},
                                 Provenance((source.id,), "documented", (NASTY[3],)))
@@ -335,3 +336,80 @@ def test_clear_then_reload_restarts_cleanly(neo4j_store: Neo4jStore) -> None:
     assert neo4j_store.stats().node_count == 0
     summary = neo4j_store.upsert(nodes, rels)
     assert summary.total_written == len(nodes) + len(rels)
+
+
+# -- a server that goes away mid-load ----------------------------------------------------
+
+
+def test_a_server_lost_mid_load_reports_what_was_committed_and_a_rerun_completes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server of its own (the session's is not disturbed), killed after two of the
+    load's transactions committed, then started again on the same port and data."""
+    from graph_service.storage.neo4j import WriteInterrupted
+    from tests.neo4j_server.launcher import Neo4jTestServer
+
+    monkeypatch.setattr(neo4j_store_module, "_TX_ROWS", 500)
+    nodes = [Node.create("Person", f"p{i:05d}", {"name": f"P {i}"}) for i in range(1000)]
+    nodes += [Node.create("Institution", f"i{i:05d}", {"name": f"I {i}"}) for i in range(500)]
+    rels = [Relationship.create(f"Person:p{i:05d}", "WORKS_AT", f"Institution:i{i % 500:05d}")
+            for i in range(1000)]
+    with Neo4jTestServer() as server:
+        store = Neo4jStore(server.uri)
+        real = Neo4jStore._write
+        calls = 0
+
+        def write(self: Neo4jStore, action: str, work: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == 3:  # two transactions of the load committed
+                server.kill()
+            return real(self, action, work)
+
+        monkeypatch.setattr(Neo4jStore, "_write", write)
+        with pytest.raises(StoreUnavailable) as caught:
+            store.upsert(nodes, rels)
+        monkeypatch.setattr(Neo4jStore, "_write", real)
+        store.close()
+        error = caught.value
+        assert isinstance(error, WriteInterrupted)
+        message = str(error)
+        assert server.uri in message and "\n" not in message
+        assert error.rows_committed == 1000
+        assert error.committed.created == {"Person": 1000}
+
+        server.start()  # same port, same data
+        store = Neo4jStore(server.uri)
+        try:
+            again = store.upsert(nodes, rels)
+            assert again.unchanged == {"Person": 1000}
+            assert again.created == {"Institution": 500, "WORKS_AT": 1000}
+            stats = store.stats()
+            assert stats.nodes_by_kind == {"Person": 1000, "Institution": 500}
+            assert stats.relationships_by_type == {"WORKS_AT": 1000}
+        finally:
+            store.close()
+
+
+# -- the CLI -----------------------------------------------------------------------------
+
+
+def test_the_cli_loads_spreadsheets_into_neo4j(
+    neo4j_store: Neo4jStore, neo4j_connection: Any, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from graph_service.cli import case_files, main
+    from tests.case import CASE_NODES, CASE_RELATIONSHIPS
+
+    if neo4j_connection.user or neo4j_connection.password:
+        pytest.skip("the server named by NEO4J_URI checks credentials")
+    files = [str(p) for p in case_files()]
+    runner = CliRunner()
+    for _ in range(2):  # the second load changes nothing
+        result = runner.invoke(main, ["load", "--store", neo4j_connection.uri, *files])
+        assert result.exit_code == 0, result.output
+    stats = neo4j_store.stats()
+    assert dict(stats.nodes_by_kind) == CASE_NODES
+    assert dict(stats.relationships_by_type) == CASE_RELATIONSHIPS
+    assert stats.version == 1

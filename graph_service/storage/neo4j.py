@@ -86,6 +86,8 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=
 _NODE_FIELDS = "n.id AS id, n.kind AS kind, n.key AS key, n.props AS props, " \
     "n.sources AS sources, n.evidence AS evidence, n.origins AS origins"
 
+_NODE_LIST = "[n.id, n.kind, n.key, n.props, n.sources, n.evidence, n.origins]"
+
 _META = "MERGE (m:PressureGraphMeta {name: 'meta'}) ON CREATE SET m.version = 0, m.epoch = 0"
 #: Indexes for this store's own mapping (the model's constraints come from ``schema``).
 _STORE_SCHEMA = (
@@ -208,6 +210,14 @@ def _node_from_record(r: Mapping[str, Any]) -> Node:
     )
 
 
+def _node_from_list(r: Sequence[Any]) -> Node:
+    """A node from ``[id, kind, key, props, sources, evidence, origins]``."""
+    return Node(
+        r[0], r[1], r[2], json.loads(r[3]),
+        Provenance(tuple(r[4] or ()), r[5], tuple(r[6] or ())),
+    )
+
+
 def _rel_from_record(r: Mapping[str, Any]) -> Relationship:
     return Relationship(
         r["src"], r["type"], r["dst"], r["key"], json.loads(r["props"]),
@@ -278,6 +288,39 @@ def _rel_statements(rel_type: str) -> tuple[str, str]:
     return create, update
 
 
+# Whether a stored node or relationship already holds everything an incoming one says
+# (merging it would change nothing): the same properties, its sources and origins among the
+# stored ones, no evidence or the same. Any null makes the test fail, which is only slower.
+_SAME = (
+    "{x}.props = row[{p}] AND (row[{p} + 2] IS NULL OR {x}.evidence = row[{p} + 2]) "
+    "AND all(s IN row[{p} + 1] WHERE s IN {x}.sources) "
+    "AND all(o IN row[{p} + 3] WHERE o IN {x}.origins)"
+)
+#: Rows ``[id, props, sources, evidence, origins]``: the ids found, and the stored nodes
+#: that may differ from their row.
+_NODE_DIFF = (
+    "UNWIND $rows AS row MATCH (n:Node {id: row[0]}) "
+    f"WITH row, n, {_SAME.format(x='n', p=1)} AS same "
+    f"RETURN collect(row[0]) AS found, collect(CASE WHEN same THEN null ELSE {_NODE_LIST} END) "
+    "AS changed"
+)
+
+
+@functools.cache
+def _rel_diff(rel_type: str) -> str:
+    """For rows ``[i, source, target, key, props, sources, evidence, origins]`` of one
+    type: the positions found, and ``[i, props, sources, evidence, origins]`` of the stored
+    relationships that may differ from their row."""
+    name = _TYPE_NAMES[rel_type]
+    return (
+        "UNWIND $rows AS row MATCH (a:Node {id: row[1]}) MATCH (b:Node {id: row[2]}) "
+        f"MATCH (a)-[r:{name} {{key: row[3]}}]->(b) "
+        f"WITH row, r, {_SAME.format(x='r', p=4)} AS same "
+        "RETURN collect(row[0]) AS found, collect(CASE WHEN same THEN null ELSE "
+        "[row[0], r.props, r.sources, r.evidence, r.origins] END) AS changed"
+    )
+
+
 def _chunks(items: Sequence[T], size: int = _BATCH) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -292,6 +335,23 @@ def _type_pattern(rel_types: Collection[str] | None) -> str | None:
     if not rel_types:
         return None
     return ":" + "|".join(_TYPE_NAMES[t] for t in sorted(set(rel_types)))
+
+
+class WriteInterrupted(StoreUnavailable):
+    """The server went away during a write that spans several transactions.
+
+    ``committed`` counts what the committed transactions wrote (``rows_committed`` rows of
+    the batch, nodes first); repeating the same upsert completes the rest, without
+    duplicates, because upserts are idempotent.
+    """
+
+    def __init__(self, message: str, committed: WriteSummary, rows_committed: int) -> None:
+        super().__init__(
+            f"{message}; {rows_committed} row(s) of this write were committed before, "
+            "and repeating it completes the rest"
+        )
+        self.committed = committed
+        self.rows_committed = rows_committed
 
 
 class Neo4jStore:
@@ -380,12 +440,13 @@ class Neo4jStore:
     def _fetch_nodes(tx: neo4j.ManagedTransaction, ids: Sequence[str]) -> dict[str, Node]:
         found: dict[str, Node] = {}
         for chunk in _chunks(ids):
-            result = tx.run(
-                f"UNWIND $ids AS id MATCH (n:Node {{id: id}}) RETURN {_NODE_FIELDS}",
+            # One record holding a list: the driver's cost is per record, not per value.
+            rows = tx.run(
+                f"UNWIND $ids AS id MATCH (n:Node {{id: id}}) RETURN collect({_NODE_LIST}) AS rows",
                 ids=list(chunk),
-            )
-            for record in result:
-                node = _node_from_record(record)
+            ).single(strict=True)["rows"]
+            for row in rows:
+                node = _node_from_list(row)
                 found[node.id] = node
         return found
 
@@ -629,23 +690,25 @@ class Neo4jStore:
             from array import array
 
             version = self._version(tx)
-            ids: list[str] = []
-            kinds: list[str] = []
-            index: dict[str, int] = {}
-            for record in tx.run("MATCH (n:Node) RETURN n.id AS id, n.kind AS kind ORDER BY n.sid"):
-                index[record["id"]] = len(ids)
-                ids.append(record["id"])
-                kinds.append(record["kind"])
+            # Nodes, then each type's relationships as two lists of internal node ids, all
+            # in one read transaction (so the internal ids are stable) and a few records:
+            # the driver's cost is per record.
+            record = tx.run(
+                "MATCH (n:Node) WITH n ORDER BY n.sid "
+                "RETURN collect(n.id) AS ids, collect(n.kind) AS kinds, collect(id(n)) AS refs"
+            ).single(strict=True)
+            ids: list[str] = record["ids"]
+            kinds: list[str] = record["kinds"]
+            index = {ref: i for i, ref in enumerate(record["refs"])}
             src, dst, codes = array("i"), array("i"), array("b")
-            if types is not None:
-                result = tx.run(
-                    f"MATCH (a:Node)-[r{types}]->(b:Node) "
-                    "RETURN a.id AS s, type(r) AS t, b.id AS d"
-                )
-                for s, t, d in result:
-                    src.append(index[s])
-                    dst.append(index[d])
-                    codes.append(TYPE_CODES[t])
+            for name in [] if types is None else (types[1:].split("|") if types else _TYPE_NAMES):
+                record = tx.run(
+                    f"MATCH (a:Node)-[:{_TYPE_NAMES[name]}]->(b:Node) "
+                    "RETURN collect(id(a)) AS s, collect(id(b)) AS d"
+                ).single(strict=True)
+                src.extend(index[a] for a in record["s"])
+                dst.extend(index[b] for b in record["d"])
+                codes.extend([TYPE_CODES[name]] * len(record["d"]))
             return EdgeList(version, ids, kinds, src, dst, codes, list(TYPE_NAMES))
 
         return self._read("reading the edge list", run)
@@ -688,17 +751,20 @@ class Neo4jStore:
                 present,
                 summary.version,
             )
-            summary.add(self._write("writing", work))
+            try:
+                summary.add(self._write("writing", work))
+            except StoreUnavailable as e:
+                raise WriteInterrupted(str(e), summary, start) from None
         return summary
 
     @staticmethod
     def _existing_ids(tx: neo4j.ManagedTransaction, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
         for chunk in _chunks(ids):
-            result = tx.run(
-                "UNWIND $ids AS id MATCH (n:Node {id: id}) RETURN id", ids=list(chunk)
-            )
-            found.update(r["id"] for r in result)
+            found.update(tx.run(
+                "UNWIND $ids AS id MATCH (n:Node {id: id}) RETURN collect(id) AS ids",
+                ids=list(chunk),
+            ).single(strict=True)["ids"])
         return found
 
     def _write_work(
@@ -715,7 +781,7 @@ class Neo4jStore:
             alone = self._version(tx) == last_version
             part = WriteSummary()
             if nodes:
-                self._write_nodes(tx, nodes, self._fetch_nodes(tx, list(nodes)), part)
+                self._write_nodes(tx, nodes, present if alone else None, part)
             if rels:
                 self._write_relationships(tx, rels, present if alone else None, part)
             return self._bump(tx, part)
@@ -737,57 +803,80 @@ class Neo4jStore:
     def _write_nodes(
         tx: neo4j.ManagedTransaction,
         batch: Mapping[str, Node],
-        existing: Mapping[str, Node],
+        present: set[str] | None,
         summary: WriteSummary,
     ) -> None:
+        """``present``: the nodes that existed before this upsert, when no other writer has
+        committed since; None looks every node up.
+
+        The server compares each stored node with the incoming one and sends back only
+        those that may change (a repeated load reads back almost nothing); Python merges
+        those. Nodes not found are created.
+        """
+        maybe = [n for n in batch.values() if present is None or n.id in present]
+        found: set[str] = set()
+        existing: dict[str, Node] = {}
+        for chunk in _chunks(maybe):
+            record = tx.run(_NODE_DIFF, rows=[
+                [n.id, _encode(n.properties) if n.properties else "{}",
+                 list(n.provenance.sources), n.provenance.evidence, list(n.provenance.origins)]
+                for n in chunk
+            ]).single(strict=True)
+            found.update(record["found"])
+            for stored in record["changed"]:
+                before = _node_from_list(stored)
+                existing[before.id] = before
         creates: dict[str, list[list[Any]]] = {}
         updates: dict[str, list[list[Any]]] = {}
         outcomes: Counter[tuple[str, str]] = Counter()
         for node in batch.values():
-            old = existing.get(node.id)
-            if old is None:
+            if node.id not in found:
                 outcomes["created", node.kind] += 1
                 creates.setdefault(node.kind, []).append(_node_row(node))
                 continue
-            row = old.merged(node)
-            if row == old:
+            previous = existing.get(node.id)
+            merged = previous.merged(node) if previous is not None else None
+            if merged is None or merged == previous:
                 outcomes["unchanged", node.kind] += 1
             else:
                 outcomes["updated", node.kind] += 1
-                updates.setdefault(node.kind, []).append(_node_row(row))
-        # Writers hold the meta lock, so a node not read above is not there: CREATE.
+                updates.setdefault(node.kind, []).append(_node_row(merged))
+        # Writers hold the meta lock, so a node not found above is not there: CREATE.
         for which, groups in ((0, creates), (1, updates)):
             for kind, rows in groups.items():
                 statement = _node_statements(kind)[which]
-                for chunk in _chunks(rows):
-                    tx.run(statement, rows=list(chunk), kind=kind).consume()
+                for rows_chunk in _chunks(rows):
+                    tx.run(statement, rows=list(rows_chunk), kind=kind).consume()
         _count(summary, outcomes)
 
     @staticmethod
     def _existing_relationships(
-        tx: neo4j.ManagedTransaction, identities: Sequence[tuple[str, str, str, str]]
-    ) -> dict[tuple[str, str, str, str], Relationship]:
+        tx: neo4j.ManagedTransaction, batch: Sequence[Relationship]
+    ) -> tuple[set[int], dict[int, Relationship]]:
+        """(positions in ``batch`` that exist, the stored relationship at each position
+        whose stored value may differ from the incoming one)."""
         by_type: dict[str, list[list[Any]]] = {}
-        for i, (src, rel_type, dst, key) in enumerate(identities):
-            by_type.setdefault(rel_type, []).append([i, src, dst, key])
-        found: dict[tuple[str, str, str, str], Relationship] = {}
+        for i, rel in enumerate(batch):
+            p = rel.provenance
+            by_type.setdefault(rel.type, []).append([
+                i, rel.source, rel.target, rel.key,
+                _encode(rel.properties) if rel.properties else "{}",
+                list(p.sources), p.evidence, list(p.origins),
+            ])
+        found: set[int] = set()
+        changed: dict[int, Relationship] = {}
         for rel_type, rows in by_type.items():
-            name = _TYPE_NAMES[rel_type]
+            statement = _rel_diff(rel_type)
             for chunk in _chunks(rows):
-                result = tx.run(
-                    "UNWIND $rows AS row MATCH (a:Node {id: row[1]}) "
-                    f"MATCH (b:Node {{id: row[2]}}) MATCH (a)-[r:{name} {{key: row[3]}}]->(b) "
-                    "RETURN row[0] AS i, r.props AS props, r.sources AS sources, "
-                    "r.evidence AS evidence, r.origins AS origins",
-                    rows=list(chunk),
-                )
-                for i, props, sources, evidence, origins in result:
-                    src, _, dst, key = identity = identities[i]
-                    found[identity] = Relationship(
-                        src, rel_type, dst, key, json.loads(props),
+                record = tx.run(statement, rows=list(chunk)).single(strict=True)
+                found.update(record["found"])
+                for i, props, sources, evidence, origins in record["changed"]:
+                    rel = batch[i]
+                    changed[i] = Relationship(
+                        rel.source, rel_type, rel.target, rel.key, json.loads(props),
                         Provenance(tuple(sources or ()), evidence, tuple(origins or ())),
                     )
-        return found
+        return found, changed
 
     def _write_relationships(
         self,
@@ -800,21 +889,23 @@ class Neo4jStore:
         has committed since (a relationship can only exist if both its ends did); None
         looks every relationship up."""
         if present is None:
-            maybe = list(batch)
+            maybe = list(batch.values())
         else:
-            maybe = [i for i in batch if i[0] in present and i[2] in present]
-        existing = self._existing_relationships(tx, maybe) if maybe else {}
+            maybe = [r for r in batch.values() if r.source in present and r.target in present]
+        found, changed = self._existing_relationships(tx, maybe) if maybe else (set(), {})
+        known = {maybe[i].identity for i in found}
+        existing = {maybe[i].identity: old for i, old in changed.items()}
         creates: dict[str, list[list[Any]]] = {}
         updates: dict[str, list[list[Any]]] = {}
         outcomes: Counter[tuple[str, str]] = Counter()
         for identity, rel in batch.items():
-            old = existing.get(identity)
-            if old is None:
+            if identity not in known:
                 creates.setdefault(rel.type, []).append(_rel_row(rel))
                 outcomes["created", rel.type] += 1
                 continue
-            row = old.merged(rel)
-            if row == old:
+            old = existing.get(identity)
+            row = old.merged(rel) if old is not None else None
+            if row is None or row == old:
                 outcomes["unchanged", rel.type] += 1
             else:
                 updates.setdefault(rel.type, []).append(_rel_row(row))

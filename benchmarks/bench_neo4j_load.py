@@ -1,0 +1,107 @@
+"""Neo4j load speed: ``Neo4jStore.upsert`` against a naive one-transaction-per-row loader
+measured in the same run (on a smaller sample), on the launcher's test server or NEO4J_URI.
+
+    .venv/bin/python benchmarks/bench_neo4j_load.py --rows 1000000 --naive-rows 20000
+    .venv/bin/python benchmarks/bench_neo4j_load.py --rows 60000 --naive-rows 3000  # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import neo4j
+
+from benchmarks.bench_store import node_batches, rel_batches
+from graph_service.storage import Node
+from graph_service.storage.neo4j import Neo4jStore
+from tests.neo4j_server.launcher import Neo4jTestServer, wipe
+
+
+def load(store: Neo4jStore, n: int) -> tuple[float, int]:
+    """Rows per second of upserting n nodes and 2n relationships (in 50,000-row batches)."""
+    rows = 0
+    began = time.perf_counter()
+    for nodes in node_batches(n, 1):
+        store.upsert(nodes)
+        rows += len(nodes)
+    for rels in rel_batches(n, 1):
+        store.upsert([], rels)
+        rows += len(rels)
+    return rows / (time.perf_counter() - began), rows
+
+
+def naive(driver: neo4j.Driver, n: int) -> float:
+    """One MERGE per row, each in its own transaction."""
+    rows = 0
+    began = time.perf_counter()
+    with driver.session() as session:
+        for nodes in node_batches(n, 2):
+            for x in nodes:
+                session.execute_write(lambda tx, x=x: tx.run(
+                    f"MERGE (n:Naive:{x.kind} {{id: $id}}) SET n.props = $props",
+                    id=x.id, props=str(x.properties)).consume())
+                rows += 1
+        for rels in rel_batches(n, 2):
+            for r in rels:
+                session.execute_write(lambda tx, r=r: tx.run(
+                    "MATCH (a:Naive {id: $a}) MATCH (b:Naive {id: $b}) "
+                    f"MERGE (a)-[x:{r.type} {{key: $k}}]->(b)", a=r.source, b=r.target,
+                    k=r.key).consume())
+                rows += 1
+    return rows / (time.perf_counter() - began)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--naive-rows", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    uri = os.environ.get("NEO4J_URI")
+    server = None
+    if not uri:
+        server = Neo4jTestServer(heap="2g", pagecache_mb=1024, quick_start=False).start()
+        uri = server.uri
+    driver = neo4j.GraphDatabase.driver(uri, auth=None)
+    try:
+        with driver.session() as s:
+            s.run("CREATE INDEX naive_id IF NOT EXISTS FOR (n:Naive) ON (n.id)").consume()
+        rates, repeats = [], []
+        for _ in range(args.repeat):
+            wipe(driver)
+            store = Neo4jStore(uri)
+            store.upsert([Node.create("Source", "synthetic", {"title": "benchmark"})])
+            rate, rows = load(store, args.rows // 3)
+            rates.append(rate)
+            repeats.append(load(store, args.rows // 3)[0])  # unchanged data again
+            began = time.perf_counter()
+            store.edge_list()
+            print(f"edge_list {time.perf_counter() - began:.1f} s", flush=True)
+            began = time.perf_counter()
+            store.clear()
+            print(f"clear {time.perf_counter() - began:.1f} s", flush=True)
+            store.close()
+            print(f"upsert {rows} rows: {rate:,.0f} rows/s; repeat {repeats[-1]:,.0f} rows/s",
+                  flush=True)
+        wipe(driver)
+        base = naive(driver, args.naive_rows // 3)
+        wipe(driver)
+        median = statistics.median(rates)
+        print(f"median upsert {median:,.0f} rows/s, repeat {statistics.median(repeats):,.0f}")
+        print(f"naive baseline {base:,.0f} rows/s ({args.naive_rows} rows); "
+              f"ratio {median / base:.1f}x")
+    finally:
+        driver.close()
+        if server is not None:
+            server.close()
+
+
+if __name__ == "__main__":
+    main()
