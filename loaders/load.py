@@ -17,6 +17,8 @@ checked, and a re-run completes an interrupted load (every write is idempotent).
 from __future__ import annotations
 
 import contextlib
+import gc
+import inspect
 import marshal
 import tempfile
 import time
@@ -31,20 +33,24 @@ from loaders.problems import LoadError, LoadRejected, Problem
 from loaders.reading import Cell, Table, TableSource, table_sources
 from loaders.template_format import (
     Bad,
+    Packed,
     Record,
     Resolver,
     RowParser,
     compile_table,
     sheet_stage,
+    unpack,
 )
 from loaders.values import cell_text
-from schema import Node, Provenance, Relationship
+from schema import Node, Relationship
 
 _STAGES = {"sources": 0, "nodes": 1, "mapped": 2, "relationships": 3}
 _LOC_SHIFT = 32  # a row's location: table number << 32 | row number
 _SPILL_CHUNK = 5_000  # rows per marshal record in the spill file
 _PENDING_LIMIT = 50_000  # unsettled references before asking the store
 _LOOKUP_CHUNK = 5_000
+_BULK_ROWS = 50_000  # rows to write from which a store's bulk mode pays
+_GC_ROWS = 1 << 16  # rows between collections of young objects while checking
 
 #: progress(stage, rows done, fraction done or None)
 Progress = Callable[[str, int, float | None], None]
@@ -105,7 +111,8 @@ def load_files(
     started = time.perf_counter()
     with tempfile.TemporaryFile(prefix="pressure-graph-load-") as spill_file:
         check = _Check(sink, spill_file, progress)
-        check.run([Path(p) for p in paths], mapping)
+        with _young_gc_only():
+            check.run([Path(p) for p in paths], mapping)
         result = LoadResult([str(p) for p in paths], check.rows_read)
         result.check_seconds = time.perf_counter() - started
         problems = check.problems
@@ -117,12 +124,39 @@ def load_files(
         result.skipped_sheets = sorted(f"{f} [{s}]" for f, s in check.sheet_failures)
         started = time.perf_counter()
         if dry_run or sink is None:
-            for record in check.good_records():
-                result.records[_kind(record)] += 1
+            if not check.late_bad:
+                result.records.update(check.accepted)
+            else:  # rows found bad after they were accepted: count the good ones again
+                kinds = result.records
+                for packed in check.good_packed():
+                    for rec in packed:
+                        kinds[rec[2]] += 1  # a node's kind, a relationship's type
         else:
             _write(check, sink, result, batch_size, progress)
         result.write_seconds = time.perf_counter() - started
     return result
+
+
+@contextlib.contextmanager
+def _young_gc_only() -> Iterator[None]:
+    """No automatic garbage collection while checking. The check keeps millions of small
+    objects alive until it ends (the id index, a chunk of spilled rows), and Python's full
+    collections would walk them again and again (a third of the time). Young objects are
+    still collected every ``_GC_ROWS`` rows (``_read_table``), so memory stays flat."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _takes(function: Callable[..., Any], name: str) -> bool:
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _kind(record: Record) -> str:
@@ -133,7 +167,11 @@ def _write(
     check: _Check, sink: Sink, result: LoadResult, batch_size: int, progress: Progress | None
 ) -> None:
     transaction = getattr(sink, "transaction", None)
-    scope = transaction() if callable(transaction) else contextlib.nullcontext()
+    scope: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+    if callable(transaction):
+        # A large load into a store that offers it: bulk mode (indexes built once, at the end).
+        bulk = check.rows_good >= _BULK_ROWS and _takes(transaction, "bulk")
+        scope = transaction(bulk=True) if bulk else transaction()
     total = max(check.rows_good, 1)
     with scope:
         nodes: list[Node] = []
@@ -183,6 +221,8 @@ class _Check:
         self.bad_locs: set[int] = set()
         self.rows_read = 0
         self.rows_good = 0
+        self.accepted: Counter[str] = Counter()  # records of accepted rows, by kind / type
+        self.late_bad = False  # an accepted row turned out bad (a reference, a conflict)
         # node id -> (hash of its properties, location of its first good row)
         self.index: dict[str, tuple[int, int]] = {}
         self.suspects: set[str] = set()  # ids repeated with other properties
@@ -190,8 +230,9 @@ class _Check:
         self.pending: dict[int, list[tuple[str, str]]] = {}  # loc -> [(column, node id)]
         self.in_store: set[str] = set()
         self.not_in_store: set[str] = set()
-        self._chunk: list[tuple[int, list[tuple[Any, ...]]]] = []
+        self._chunk: list[tuple[int, list[Packed]]] = []
         self._spilled_chunks = 0
+        self.collect = gc.isenabled()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -274,23 +315,34 @@ class _Check:
         self.tables.append(_TableInfo(file, sheet, parser.label))
         loc_base = table_number << _LOC_SHIFT
         prefix = f"{file}#{sheet}!"
-        parse = parser.parse
+        parse = parser.parse_packed
+        accept = self._accept
         report = self.progress
         table_progress = table.progress
-        for number, row in table.rows:
-            if not any(row) or all(_blank(c) for c in row):
-                continue
-            self.rows_read += 1
-            if report is not None and not self.rows_read % 4096:
-                fraction = base + share * (table_progress() if table_progress else 0.0)
-                report("checking", self.rows_read, min(fraction, 1.0))
-            loc = loc_base | number
-            records, bad = parse(number, row, prefix + str(number))
-            if bad or number in row_problems:
-                self._bad_row(loc, file, sheet, number, bad)
-                self.problems.extend(row_problems.get(number, ()))
-                continue
-            self._accept(loc, records)
+        rows_read = self.rows_read
+        collect = self.collect
+        try:
+            for number, row in table.rows:
+                # a row whose first cell is text with something in it is not blank
+                first = row[0] if row else None
+                if not (type(first) is str and first and not first.isspace()) and (
+                    not any(row) or all(_blank(c) for c in row)
+                ):
+                    continue
+                rows_read += 1
+                if not rows_read % _GC_ROWS and collect:
+                    gc.collect(1)
+                if report is not None and not rows_read % 4096:
+                    fraction = base + share * (table_progress() if table_progress else 0.0)
+                    report("checking", rows_read, min(fraction, 1.0))
+                records, bad = parse(number, row, prefix + str(number))
+                if bad or number in row_problems:
+                    self._bad_row(loc_base | number, file, sheet, number, bad)
+                    self.problems.extend(row_problems.get(number, ()))
+                    continue
+                accept(loc_base | number, records)
+        finally:
+            self.rows_read = rows_read
 
     def _bad_row(self, loc: int, file: str, sheet: str, number: int, bad: list[Bad]) -> None:
         self.bad_locs.add(loc)
@@ -312,36 +364,58 @@ class _Check:
             node_id in self.in_store
         )
 
-    def _accept(self, loc: int, records: list[Record]) -> None:
+    def _accept(self, loc: int, records: list[Packed]) -> None:
         index = self.index
-        known = self._known
+        tentative = self.tentative
+        in_store = self.in_store
+        accepted = self.accepted
         waiting: list[tuple[str, str]] = []
-        new_ids: list[str] = []
-        for record in records:
-            if isinstance(record, Node):
-                digest = hash(repr(record.properties))
-                seen = index.get(record.id)
+        # A reference is settled (see _known) when it names a node of this load whose row
+        # is not waiting, or a node in the store.
+        for rec in records:
+            accepted[rec[2]] += 1  # a node's kind, a relationship's type
+            if rec[0] == 0:
+                node_id = rec[1]
+                props = rec[4]
+                # A hash of the properties tells a repeated id with the same properties
+                # from one that may conflict (examined in full by _check_conflicts). Values
+                # of one property have one type, so 1 == 1.0 == True hides nothing; floats
+                # (a NaN hashes by identity) and lists (unhashable) go by their text.
+                if float in map(type, props.values()):
+                    digest = hash(repr(props))
+                else:
+                    try:
+                        digest = hash(tuple(props.items()))
+                    except TypeError:
+                        digest = hash(repr(props))
+                seen = index.get(node_id)
                 if seen is None:
-                    index[record.id] = (digest, loc)
-                    new_ids.append(record.id)
+                    index[node_id] = (digest, loc)
                 elif seen[0] != digest:
-                    self.suspects.add(record.id)
+                    self.suspects.add(node_id)
+                sources = rec[5]
             else:
-                if not known(record.source):
-                    waiting.append(("from", record.source))
-                if not known(record.target):
-                    waiting.append(("to", record.target))
-            for source in record.provenance.sources:
-                if not known(source):
+                end = rec[1]
+                if (end not in index or end in tentative) and end not in in_store:
+                    waiting.append(("from", end))
+                end = rec[3]
+                if (end not in index or end in tentative) and end not in in_store:
+                    waiting.append(("to", end))
+                sources = rec[6]
+            for source in sources:
+                if (source not in index or source in tentative) and source not in in_store:
                     waiting.append(("sources", source))
         if waiting:
             self.pending[loc] = waiting
-            for node_id in new_ids:
-                self.tentative[node_id] = loc
+            for rec in records:
+                if rec[0] == 0 and index[rec[1]][1] == loc:  # a node this row defines
+                    tentative[rec[1]] = loc
             if len(self.pending) >= _PENDING_LIMIT:
                 self._settle(final=False)
         self.rows_good += 1
-        self._spill(loc, records)
+        self._chunk.append((loc, records))
+        if len(self._chunk) >= _SPILL_CHUNK:
+            self._flush_spill()
 
     # -- settling references -------------------------------------------------------------
 
@@ -386,6 +460,7 @@ class _Check:
         dead: set[str] = set()
         for loc, refs in pending.items():
             self.bad_locs.add(loc)
+            self.late_bad = True
             info = self.tables[loc >> _LOC_SHIFT]
             row = loc & ((1 << _LOC_SHIFT) - 1)
             for column, node_id in refs:
@@ -429,6 +504,7 @@ class _Check:
                     base_props.update(props)
                     continue
                 self.bad_locs.add(loc)
+                self.late_bad = True
                 info = self.tables[loc >> _LOC_SHIFT]
                 base_info = self.tables[base_loc >> _LOC_SHIFT]
                 base_row = base_loc & ((1 << _LOC_SHIFT) - 1)
@@ -447,32 +523,6 @@ class _Check:
 
     # -- the spill -----------------------------------------------------------------------
 
-    def _spill(self, loc: int, records: list[Record]) -> None:
-        packed: list[tuple[Any, ...]] = []
-        for r in records:
-            p = r.provenance
-            if isinstance(r, Node):
-                packed.append(
-                    (0, r.id, r.kind, r.key, r.properties, p.sources, p.evidence, p.origins)
-                )
-            else:
-                packed.append(
-                    (
-                        1,
-                        r.source,
-                        r.type,
-                        r.target,
-                        r.key,
-                        r.properties,
-                        p.sources,
-                        p.evidence,
-                        p.origins,
-                    )
-                )
-        self._chunk.append((loc, packed))
-        if len(self._chunk) >= _SPILL_CHUNK:
-            self._flush_spill()
-
     def _flush_spill(self) -> None:
         if self._chunk:
             data = marshal.dumps(self._chunk)
@@ -482,7 +532,7 @@ class _Check:
             self._spilled_chunks += 1
             self._chunk = []
 
-    def _spilled(self) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
+    def _spilled(self) -> Iterator[tuple[int, list[Packed]]]:
         self.spill.seek(0)
         for _ in range(self._spilled_chunks):
             size = int.from_bytes(self.spill.read(8), "little")
@@ -491,27 +541,21 @@ class _Check:
             yield from chunk
             self.spill.seek(position)  # a reader in between may have moved the file
 
-    def good_rows(self) -> Iterator[list[Record]]:
-        """The records of every row without a problem, in the order they were read."""
+    def good_packed(self) -> Iterator[list[Packed]]:
+        """The packed records of every row without a problem, in the order they were read."""
         bad = self.bad_locs
         for loc, packed in self._spilled():
-            if loc in bad:
-                continue
-            yield [_unpack(rec) for rec in packed]
+            if loc not in bad:
+                yield packed
+
+    def good_rows(self) -> Iterator[list[Record]]:
+        """The records of every row without a problem, in the order they were read."""
+        for packed in self.good_packed():
+            yield [unpack(rec) for rec in packed]
 
     def good_records(self) -> Iterator[Record]:
         for records in self.good_rows():
             yield from records
-
-
-def _unpack(rec: tuple[Any, ...]) -> Record:
-    if rec[0] == 0:
-        _, node_id, kind, key, props, sources, evidence, origins = rec
-        return Node(node_id, kind, key, props, Provenance(sources, evidence, origins))
-    _, source, rel_type, target, key, props, sources, evidence, origins = rec
-    return Relationship(
-        source, rel_type, target, key, props, Provenance(sources, evidence, origins)
-    )
 
 
 def _blank(cell: Cell) -> bool:

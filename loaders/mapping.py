@@ -51,6 +51,7 @@ from loaders.problems import LoadError, Problem
 from loaders.reading import Cell, Table
 from loaders.template_format import (
     Bad,
+    Packed,
     Record,
     Resolver,
     RowParser,
@@ -407,12 +408,20 @@ class _IgnoringParser(RowParser):
         self.stage, self.label = inner.stage, inner.label
         self.drop = [i for i, h in enumerate(headers) if normalize_header(h) in ignored]
 
-    def parse(self, number: int, row: list[Cell], origin: str) -> tuple[list[Record], list[Bad]]:
+    def _blanked(self, row: list[Cell]) -> list[Cell]:
         row = list(row)
         for i in self.drop:
             if i < len(row):
                 row[i] = None
-        return self.inner.parse(number, row, origin)
+        return row
+
+    def parse(self, number: int, row: list[Cell], origin: str) -> tuple[list[Record], list[Bad]]:
+        return self.inner.parse(number, self._blanked(row), origin)
+
+    def parse_packed(
+        self, number: int, row: list[Cell], origin: str
+    ) -> tuple[list[Packed], list[Bad]]:
+        return self.inner.parse_packed(number, self._blanked(row), origin)
 
 
 class _MappedParser(RowParser):

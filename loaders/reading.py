@@ -12,7 +12,9 @@ CSV is read line by line in constant memory. A workbook sheet is parsed whole by
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import itertools
 import re
 import zipfile
 from collections.abc import Callable, Iterator
@@ -28,6 +30,7 @@ Cell = str | int | float | bool | date | datetime | time | timedelta | None
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 _SNIFF_BYTES = 64 * 1024
+_LINE_BATCH = 64 * 1024
 _MAGIC = {
     b"PK\x03\x04": "a zip archive (an XLSX or ODS workbook?)",
     b"\xd0\xcf\x11\xe0": "an old Office document (an XLS workbook?)",
@@ -133,38 +136,58 @@ class _Lines:
 
     The encoding is chosen from the first 64 KB; a file that looked like UTF-8 there but
     turns out not to be (plain ASCII up to that point) switches to Windows-1251.
+
+    Lines are read and decoded in batches of about ``_LINE_BATCH`` bytes; a batch that does
+    not decode as a whole (and the first one, which may start with a BOM) goes line by line,
+    which decides about switching and reports the line that is wrong.
     """
 
     def __init__(self, path: Path, raw: BinaryIO, encoding: str) -> None:
         self.path = path
         self.raw = raw
         self.encoding = encoding
+        self.current = encoding  # utf-8-sig becomes utf-8 after the first line
         self.bytes_read = 0
         self.line_number = 0
         self.seen_non_ascii = encoding != "utf-8"
 
     def __iter__(self) -> Iterator[str]:
-        encoding = self.encoding
-        for line in self.raw:
-            self.bytes_read += len(line)
-            self.line_number += 1
-            if self.line_number == 1 and encoding == "utf-8-sig":
-                line = line.removeprefix(codecs.BOM_UTF8)
-                encoding = "utf-8"
-            try:
-                text = line.decode(encoding)
-            except UnicodeDecodeError as e:
-                if self.seen_non_ascii:
-                    raise LoadError(
-                        f"{self.path}: line {self.line_number} is not valid {encoding} text "
-                        f"({e.reason}) while the lines before it are; save the file again "
-                        "in one encoding (UTF-8)"
-                    ) from None
-                encoding = self.encoding = "cp1251"
-                text = line.decode(encoding)
-            if not self.seen_non_ascii and not line.isascii():
+        raw = self.raw
+        while batch := raw.readlines(_LINE_BATCH):
+            texts = None
+            if self.line_number:
+                with contextlib.suppress(UnicodeDecodeError):
+                    texts = [line.decode(self.current) for line in batch]
+            if texts is None:
+                for line in batch:
+                    yield self._decode(line)
+                continue
+            self.line_number += len(batch)
+            self.bytes_read += sum(map(len, batch))
+            if not self.seen_non_ascii and not all(map(bytes.isascii, batch)):
                 self.seen_non_ascii = True
-            yield text
+            yield from texts
+
+    def _decode(self, line: bytes) -> str:
+        self.bytes_read += len(line)
+        self.line_number += 1
+        if self.line_number == 1 and self.current == "utf-8-sig":
+            line = line.removeprefix(codecs.BOM_UTF8)
+            self.current = "utf-8"
+        try:
+            text = line.decode(self.current)
+        except UnicodeDecodeError as e:
+            if self.seen_non_ascii:
+                raise LoadError(
+                    f"{self.path}: line {self.line_number} is not valid {self.current} text "
+                    f"({e.reason}) while the lines before it are; save the file again "
+                    "in one encoding (UTF-8)"
+                ) from None
+            self.current = self.encoding = "cp1251"
+            text = line.decode(self.current)
+        if not self.seen_non_ascii and not line.isascii():
+            self.seen_non_ascii = True
+        return text
 
 
 def _read_csv(path: Path) -> Table | None:
@@ -182,11 +205,7 @@ def _read_csv(path: Path) -> Table | None:
     first = next(line_iter, "")
     delimiter = detect_delimiter(first.rstrip("\r\n"))
 
-    def all_lines() -> Iterator[str]:
-        yield first
-        yield from line_iter
-
-    reader = csv.reader(all_lines(), delimiter=delimiter, strict=True)
+    reader = csv.reader(itertools.chain((first,), line_iter), delimiter=delimiter, strict=True)
     try:
         headers = next(reader)
     except (csv.Error, LoadError) as e:
@@ -194,13 +213,12 @@ def _read_csv(path: Path) -> Table | None:
         raise LoadError(f"{path}: cannot read the header row: {e}") from None
 
     def rows() -> Iterator[tuple[int, list[Cell]]]:
-        number = 1
+        numbers = itertools.count(2)
         try:
-            for row in reader:
-                number += 1
-                yield number, row  # type: ignore[misc]
+            yield from zip(numbers, reader, strict=False)
         except csv.Error as e:
-            raise LoadError(f"{path}: row {number + 1} (line {lines.line_number}): {e}") from None
+            number = next(numbers) - 1  # zip took the failing row's number before it failed
+            raise LoadError(f"{path}: row {number} (line {reader.line_num}): {e}") from None
         finally:
             raw.close()
 
@@ -355,13 +373,16 @@ def _formula_cells(path: Path) -> dict[str, list[str]]:
     return {}
 
 
-def _contains(z: zipfile.ZipFile, member: str, needle: bytes) -> bool:
+def _contains(z: zipfile.ZipFile, member: str, *needles: bytes) -> bool:
+    """Whether the member holds any of the needles (one pass over it)."""
+    overlap = max(len(n) for n in needles) - 1
     tail = b""
     with z.open(member) as f:
         while chunk := f.read(1 << 20):
-            if needle in tail + chunk[: len(needle)] or needle in chunk:
+            window = tail + chunk
+            if any(n in window for n in needles):
                 return True
-            tail = chunk[-len(needle) :]
+            tail = window[-overlap:] if overlap else b""
     return False
 
 
@@ -379,9 +400,7 @@ def _xlsx_formulas(z: zipfile.ZipFile) -> dict[str, list[str]]:
     for sheet in book.iterfind("m:sheets/m:sheet", ns):
         target = targets.get(sheet.get(f"{{{ns['r']}}}id"), "")
         member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        if member not in z.namelist() or not (
-            _contains(z, member, b"<f>") or _contains(z, member, b"<f ")
-        ):
+        if member not in z.namelist() or not (_contains(z, member, b"<f>", b"<f ")):
             continue
         cells: list[str] = []
         with z.open(member) as f:

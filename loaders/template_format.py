@@ -12,9 +12,11 @@ converter per column), which then turns a row into records or into what is wrong
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from loaders.convert import MISS, Converter, Memo, Slow, converter, plain_key, text_of
 from loaders.headers import (
     Column,
     node_columns,
@@ -27,6 +29,7 @@ from loaders.reading import Cell, Table, column_letter
 from loaders.values import cell_text, is_blank, parse_cell
 from schema import (
     EVIDENCE_VALUES,
+    NODE_KIND_BY_NAME,
     REL_TYPE_BY_NAME,
     ModelError,
     Node,
@@ -34,6 +37,7 @@ from schema import (
     Property,
     Provenance,
     Relationship,
+    RelationshipType,
     Value,
     check_key,
     split_node_id,
@@ -44,6 +48,28 @@ _SOURCE_SPLIT = re.compile(r"\s*[;,\n]\s*")
 #: What is wrong with one cell of a row: (column, value, reason).
 Bad = tuple[str, Cell, str]
 Record = Node | Relationship
+#: A record as a plain tuple (what the spill file holds):
+#: ``(0, id, kind, key, properties, sources, evidence, origins)`` for a node,
+#: ``(1, source, type, target, key, properties, sources, evidence, origins)`` for a
+#: relationship.
+Packed = tuple[Any, ...]
+
+
+def pack(r: Record) -> Packed:
+    p = r.provenance
+    if isinstance(r, Node):
+        return (0, r.id, r.kind, r.key, r.properties, p.sources, p.evidence, p.origins)
+    return (1, r.source, r.type, r.target, r.key, r.properties, p.sources, p.evidence, p.origins)
+
+
+def unpack(rec: Packed) -> Record:
+    if rec[0] == 0:
+        _, node_id, kind, key, props, sources, evidence, origins = rec
+        return Node(node_id, kind, key, props, Provenance(sources, evidence, origins))
+    _, source, rel_type, target, key, props, sources, evidence, origins = rec
+    return Relationship(
+        source, rel_type, target, key, props, Provenance(sources, evidence, origins)
+    )
 
 
 @dataclass
@@ -66,6 +92,14 @@ class RowParser:
 
     def parse(self, number: int, row: list[Cell], origin: str) -> tuple[list[Record], list[Bad]]:
         raise NotImplementedError
+
+    def parse_packed(
+        self, number: int, row: list[Cell], origin: str
+    ) -> tuple[list[Packed], list[Bad]]:
+        """Like :meth:`parse`, with the records packed (parsers with a fast path build the
+        tuples directly)."""
+        records, bad = self.parse(number, row, origin)
+        return [pack(r) for r in records], bad
 
 
 def sheet_stage(sheet: str) -> str | None:
@@ -200,6 +234,33 @@ def parse_evidence(cell: Cell) -> tuple[str | None, list[Bad]]:
     return None, [("evidence", cell, f"not one of: {', '.join(EVIDENCE_VALUES)}")]
 
 
+def sources_converter() -> Memo:
+    """A sources cell as Source node ids (a tuple), remembered by text; Slow when the
+    cell has a problem."""
+
+    def convert(cell: Cell) -> tuple[str, ...]:
+        if is_blank(cell):
+            return ()
+        sources, bad = parse_sources(cell_text(cell))
+        if bad:
+            raise Slow
+        return tuple(sources)
+
+    return Memo(convert)
+
+
+def evidence_converter() -> Memo:
+    def convert(cell: Cell) -> str | None:
+        if is_blank(cell):
+            return None
+        evidence, bad = parse_evidence(cell)
+        if bad:
+            raise Slow
+        return evidence
+
+    return Memo(convert)
+
+
 class _NodeParser(RowParser):
     def __init__(
         self,
@@ -221,6 +282,78 @@ class _NodeParser(RowParser):
         ]
         self.key_prop = kind.key_property
         self.owner = kind.name
+        self.private_names = kind.private_names
+        # The fast path (see loaders.convert): one converter per property column.
+        self.width = len(self.headers)
+        self.fast = "" not in self.headers
+        self.converters: list[tuple[int, str, Converter, dict[Any, Any] | None]] = []
+        for i, prop in self.props:
+            convert = converter(kind.name, prop)
+            cache = convert.cache if isinstance(convert, Memo) else None
+            self.converters.append((i, prop.name, convert, cache))
+        self.sources_of = sources_converter()
+        self.evidence_of = evidence_converter()
+        self.id_prefix = f"{kind.name}:"
+
+    def parse_packed(
+        self, number: int, row: list[Cell], origin: str
+    ) -> tuple[list[Packed], list[Bad]]:
+        width = self.width
+        if self.fast and len(row) <= width:
+            if len(row) < width:
+                row = row + [None] * (width - len(row))
+            try:
+                return [self._fast(row, origin)], []
+            except Slow:
+                pass
+        records, bad = self.parse(number, row, origin)
+        return [pack(r) for r in records], bad
+
+    def _fast(self, row: list[Cell], origin: str) -> Packed:
+        """The record of a row without problems, or Slow (see loaders.convert)."""
+        props: dict[str, Value] = {}
+        for i, name, convert, cache in self.converters:
+            cell = row[i]
+            if cache is None or (value := cache.get(cell, MISS)) is MISS:
+                value = convert(cell)
+            if value is not None:
+                props[name] = value
+        slug = None
+        if self.key_index is not None:
+            cell = row[self.key_index]
+            plain = type(cell) is str and cell.isascii()
+            slug = (cell.strip() or None) if plain else text_of(cell)  # type: ignore[union-attr]
+        key_prop = self.key_prop
+        inn = props.get(key_prop) if key_prop else None
+        if isinstance(inn, str):
+            if not inn.isdigit() or len(inn) not in (10, 12):
+                raise Slow
+            key = inn
+        elif slug is not None:
+            if not plain_key(slug):
+                try:
+                    check_key(self.owner, slug)  # the slug is NFC already: it stays the same
+                except ModelError:
+                    raise Slow from None
+            key = slug
+        else:
+            raise Slow
+        sources: tuple[str, ...] = ()
+        if self.sources_index is not None:
+            cell = row[self.sources_index]
+            if (sources := self.sources_of.cache.get(cell, MISS)) is MISS:
+                sources = self.sources_of(cell)
+        evidence = None
+        if self.evidence_index is not None:
+            cell = row[self.evidence_index]
+            if (evidence := self.evidence_of.cache.get(cell, MISS)) is MISS:
+                evidence = self.evidence_of(cell)
+        if self.private_names and private_key_problem(key, props):
+            raise Slow
+        node_id = self.id_prefix + key
+        if slug is not None and slug != key:
+            self.resolver.key_aliases[self.id_prefix + slug] = node_id
+        return (0, node_id, self.owner, key, props, sources, evidence, (origin,))
 
     def parse(self, number: int, row: list[Cell], origin: str) -> tuple[list[Record], list[Bad]]:
         kind = self.kind
@@ -295,20 +428,33 @@ def node_key(kind: NodeKind, slug: Cell, props: dict[str, Value], bad: list[Bad]
         return None
 
 
+_NOT_SLUG = re.compile(r"[^0-9a-zа-я]+")
+
+
 def _slug(text: str) -> str:
-    return re.sub(r"[^0-9a-zа-я]+", "", text.casefold().replace("ё", "е"))
+    if text.isascii() and text.isalnum():
+        return text.lower()  # the same as the full way for plain ASCII letters and digits
+    return _NOT_SLUG.sub("", text.casefold().replace("ё", "е"))
+
+
+def private_key_problem(key: str, properties: Mapping[str, Value]) -> bool:
+    """Whether a private person's key carries their name."""
+    if properties.get("public") is True:
+        return False
+    name = properties.get("name")
+    if not isinstance(name, str):
+        return False
+    key = _slug(key)
+    for word in name.split():
+        part = word.lower() if word.isascii() and word.isalnum() else _slug(word)
+        if len(part) >= 3 and part in key:
+            return True
+    return False
 
 
 def check_private_key(node: Node, bad: list[Bad]) -> None:
     """A private person's key must not carry their name (keys show up everywhere)."""
-    if node.properties.get("public") is True:
-        return
-    name = node.properties.get("name")
-    if not isinstance(name, str):
-        return
-    key = _slug(node.key)
-    parts = [p for p in (_slug(w) for w in name.split()) if len(p) >= 3]
-    if any(p in key for p in parts):
+    if private_key_problem(node.key, node.properties):
         bad.append(
             (
                 "key",
@@ -347,6 +493,109 @@ class _RelationshipParser(RowParser):
         self.headers = table.headers
         self.mapping = mapping
         self.resolver = resolver
+        # The fast path (see loaders.convert).
+        self.width = len(self.headers)
+        self.fast = "" not in self.headers
+        at = {c.field: i for i, c in mapping.items()}
+        self.from_index, self.type_index, self.to_index = at["from"], at["type"], at["to"]
+        self.key_index = at.get("key")
+        self.sources_index = at.get("sources")
+        self.evidence_index = at.get("evidence")
+        self.prop_columns = [
+            (i, c.field) for i, c in mapping.items() if c.field not in _REL_STRUCTURAL
+        ]
+        # per relationship type: one converter per property column (None: not its property)
+        self.converters: dict[str, list[Converter | None]] = {}
+        self.type_of = Memo(_rel_type)
+        self.sources_of = sources_converter()
+        self.evidence_of = evidence_converter()
+
+    def parse_packed(
+        self, number: int, row: list[Cell], origin: str
+    ) -> tuple[list[Packed], list[Bad]]:
+        if self.fast and len(row) <= self.width:
+            if len(row) < self.width:
+                row = row + [None] * (self.width - len(row))
+            try:
+                return [self._fast(row, origin)], []
+            except Slow:
+                pass
+        records, bad = self.parse(number, row, origin)
+        return [pack(r) for r in records], bad
+
+    def _fast(self, row: list[Cell], origin: str) -> Packed:
+        """The record of a row without problems, or Slow (see loaders.convert)."""
+        aliases = self.resolver.key_aliases
+        # ends: plain ASCII ``Kind:key`` inline (the test of plain_key), the rest by _end_id
+        cell = row[self.from_index]
+        if (
+            type(cell) is str
+            and cell.isascii()
+            and (end := (source := cell.strip()).partition(":"))[1]
+            and end[0] in NODE_KIND_BY_NAME
+            and end[2].isprintable()
+            and " " not in end[2]
+            and end[2]
+        ):
+            source = aliases.get(source, source)
+        else:
+            source = _end_id(cell)
+            source = aliases.get(source, source)
+        cell = row[self.to_index]
+        if (
+            type(cell) is str
+            and cell.isascii()
+            and (end := (target := cell.strip()).partition(":"))[1]
+            and end[0] in NODE_KIND_BY_NAME
+            and end[2].isprintable()
+            and " " not in end[2]
+            and end[2]
+        ):
+            target = aliases.get(target, target)
+        else:
+            target = _end_id(cell)
+            target = aliases.get(target, target)
+        cell = row[self.type_index]
+        rt: RelationshipType = self.type_of.cache.get(cell, MISS)
+        if rt is MISS:
+            rt = self.type_of(cell)
+        converters = self.converters.get(rt.name)
+        if converters is None:
+            converters = self.converters[rt.name] = [
+                None if (prop := rt.property(name)) is None else converter(rt.name, prop)
+                for _, name in self.prop_columns
+            ]
+        props: dict[str, Value] = {}
+        for (i, name), convert in zip(self.prop_columns, converters, strict=True):
+            cell = row[i]
+            if convert is None:
+                if not is_blank(cell):
+                    raise Slow  # not a property of this type
+                continue
+            if type(convert) is Memo:
+                if (value := convert.cache.get(cell, MISS)) is MISS:
+                    value = convert(cell)
+            else:
+                value = convert(cell)
+            if value is not None:
+                props[name] = value
+        sources: tuple[str, ...] = ()
+        if self.sources_index is not None:
+            cell = row[self.sources_index]
+            if (sources := self.sources_of.cache.get(cell, MISS)) is MISS:
+                sources = self.sources_of(cell)
+        evidence = None
+        if self.evidence_index is not None:
+            cell = row[self.evidence_index]
+            if (evidence := self.evidence_of.cache.get(cell, MISS)) is MISS:
+                evidence = self.evidence_of(cell)
+        if (
+            source[: source.index(":")] not in rt.sources
+            or target[: target.index(":")] not in rt.targets
+        ):
+            raise Slow
+        key = "" if self.key_index is None else (text_of(row[self.key_index]) or "")
+        return (1, source, rt.name, target, key, props, sources, evidence, (origin,))
 
     def parse(self, number: int, row: list[Cell], origin: str) -> tuple[list[Record], list[Bad]]:
         bad: list[Bad] = []
@@ -444,6 +693,34 @@ def relationship_from_cells(
         props,
         Provenance(tuple(sources), evidence, (origin,)),
     )
+
+
+_REL_STRUCTURAL = frozenset(("from", "to", "type", "key", "sources", "evidence"))
+
+
+def _rel_type(cell: Cell) -> RelationshipType:
+    rel_type = cell_text(cell).upper().replace(" ", "_") if not is_blank(cell) else ""
+    rt = REL_TYPE_BY_NAME.get(rel_type)
+    if rt is None:
+        raise Slow
+    return rt
+
+
+def _end_id(cell: Cell) -> str:
+    """A relationship end as written (``Kind:key``, before aliases), or Slow."""
+    text = text_of(cell)
+    if text is None:
+        raise Slow
+    kind, sep, key = text.partition(":")
+    if not sep or kind not in NODE_KIND_BY_NAME:
+        raise Slow
+    if plain_key(key):
+        return text
+    try:
+        key = check_key(kind, key)
+    except ModelError:
+        raise Slow from None
+    return f"{kind}:{key}"
 
 
 def _compile_relationships(table: Table, resolver: Resolver) -> RowParser | list[Problem]:

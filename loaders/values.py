@@ -58,7 +58,7 @@ def parse_cell(owner: str, prop: Property, cell: Cell) -> Value | None:
         return None
     t = prop.type
     if t is ValueType.TEXT:
-        return cell_text(cell)
+        return check_value(owner, prop, cell_text(cell))  # rejects control characters
     if t is ValueType.INTEGER:
         return check_value(owner, prop, _integer(cell))
     if t is ValueType.NUMBER:
@@ -68,7 +68,8 @@ def parse_cell(owner: str, prop: Property, cell: Cell) -> Value | None:
     if t is ValueType.DATE:
         return parse_date(cell)
     if t is ValueType.TEXT_LIST:
-        return [part for part in LIST_SEPARATORS.split(cell_text(cell)) if part]
+        parts = [part for part in LIST_SEPARATORS.split(cell_text(cell)) if part]
+        return check_value(owner, prop, parts)
     if t is ValueType.ENUM:
         text = cell_text(cell).casefold()
         for value in prop.enum:

@@ -257,3 +257,13 @@ def test_a_bad_mapping_says_where(tmp_path: Path) -> None:
     mapping.write_text("sheets:\n  - nodes:\n      p: {kind: Persn, key: X}\n", encoding="utf-8")
     with pytest.raises(MappingError, match=r"sheets\[0\]\.nodes\.p: kind 'Persn'"):
         load_mapping(mapping)
+
+
+def test_a_control_character_in_a_text_cell_is_a_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "authorities.csv"
+    bad.write_text("key,name\na,Dept\x07One\nb,Line\tTab\n", encoding="utf-8")
+    with pytest.raises(LoadRejected) as caught:
+        load_files([bad], None, dry_run=True)
+    problems = caught.value.problems
+    assert [(p.row, p.column) for p in problems] == [(2, "name")]
+    assert "control character" in problems[0].reason
