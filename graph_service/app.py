@@ -1,19 +1,33 @@
-"""The Starlette application: GraphQL (with GraphiQL) at /graphql, and /healthz."""
+"""The Starlette application: the explorer at /, GraphQL at /graphql (a self-hosted
+GraphiQL for browsers), exports at /export/{format}, and /healthz.
+
+Every page and script is served from the package (``graph_service/static/``, built from
+``frontend/``): nothing loads from a CDN, so the service works without internet access.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
 from graph_service.api.context import Context
 from graph_service.api.schema import schema
-from graph_service.errors import PressureGraphError
+from graph_service.errors import InvalidArgument, PressureGraphError
 from graph_service.storage import Store
+
+STATIC = Path(str(resources.files("graph_service") / "static"))
 
 
 class _GraphQL(GraphQL[Context, None]):
@@ -24,9 +38,17 @@ class _GraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any = None) -> Context:
         return Context(store=self.store, request=request)
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Strawberry's page loads GraphiQL from a CDN; ours is bundled in the package.
+        return HTMLResponse((STATIC / "graphiql.html").read_text(encoding="utf-8"))
 
-def create_app(store: Store) -> Starlette:
-    """The ASGI app serving ``store``. The store stays open for the app's lifetime."""
+
+def create_app(store: Store, cors_origins: Sequence[str] = ()) -> Starlette:
+    """The ASGI app serving ``store``. The store stays open for the app's lifetime.
+
+    ``cors_origins`` lists the origins (``https://viz.example.org``, or ``*``) whose
+    pages may call the API from a browser; none by default.
+    """
     graphql = _GraphQL(store)
 
     async def healthz(request: Request) -> Response:
@@ -36,14 +58,76 @@ def create_app(store: Store) -> Starlette:
             return JSONResponse({"status": "unavailable", "error": str(e)}, status_code=503)
         return JSONResponse({"status": "ok", "store": _public_url(store.url), "version": version})
 
+    async def explorer(request: Request) -> Response:
+        return HTMLResponse((STATIC / "explorer.html").read_text(encoding="utf-8"))
+
+    async def export(request: Request) -> Response:
+        # Building a projection and scoring it read the store: keep them off the loop.
+        return await run_in_threadpool(_export, store, request)
+
+    middleware = []
+    if cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(cors_origins),
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Content-Type", "Authorization"],
+                max_age=600,
+            )
+        )
     app = Starlette(
         routes=[
+            Route("/", explorer, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/export/{format}", export, methods=["GET"]),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
+        middleware=middleware,
     )
     app.state.store = store
     return app
+
+
+def _export(store: Store, request: Request) -> Response:
+    """Stream an export; filters are the ProjectionInput fields as query parameters
+    (lists comma-separated), or ``projection`` as JSON; ``centrality`` adds scores."""
+    from graph_service.exports import (
+        PROJECTION_FIELDS,
+        ExportSource,
+        centrality_scores,
+        export_format,
+        projection_spec,
+    )
+
+    params = request.query_params
+    try:
+        fmt = export_format(request.path_params["format"])
+    except InvalidArgument as e:
+        return JSONResponse({"error": str(e)}, status_code=404)
+    except ImportError as e:
+        return JSONResponse(
+            {"error": f"{e}: install the ftm extra (pip install 'pressure-graph[ftm]')"},
+            status_code=501,
+        )
+    try:
+        if "projection" in params:
+            spec = projection_spec(params["projection"])
+        else:
+            spec = projection_spec({k: params[k] for k in PROJECTION_FIELDS if k in params})
+        measures = [m for m in params.get("centrality", "").split(",") if m.strip()]
+        scores = centrality_scores(store, spec, measures)
+    except PressureGraphError as e:
+        return JSONResponse({"error": str(e)}, status_code=400)
+    source = ExportSource(store, spec, scores)
+    return StreamingResponse(
+        (chunk.encode("utf-8") for chunk in fmt.write(source)),
+        media_type=fmt.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="pressure-graph.{fmt.suffix}"'
+        },
+    )
 
 
 def _public_url(url: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -309,27 +310,167 @@ def _check_host(host: str) -> None:
         )
 
 
-def _serve(store: Store, host: str, port: int) -> None:
+def _serve(store: Store, host: str, port: int, cors_origins: tuple[str, ...] = ()) -> None:
     import uvicorn
 
     from graph_service.app import create_app
 
-    click.echo(f"Serving {store.url} at http://{host}:{port}/graphql (GraphiQL in a browser)")
-    uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+    click.echo(
+        f"Serving {store.url} at http://{host}:{port}/ (the explorer; GraphiQL at /graphql)"
+    )
+    if cors_origins:
+        click.echo(f"CORS: allowing {', '.join(cors_origins)}")
+    uvicorn.run(create_app(store, cors_origins), host=host, port=port, log_level="warning")
+
+
+def _cors_origins(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Origins from repeated --cors-origin, or else PRESSURE_GRAPH_CORS_ORIGINS (commas)."""
+    items = value or tuple(os.environ.get("PRESSURE_GRAPH_CORS_ORIGINS", "").split(","))
+    origins = tuple(o.strip().rstrip("/") for o in items if o.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise click.BadParameter(
+                f"{origin!r}: write an origin as scheme://host[:port], e.g. "
+                "http://localhost:5173, or * for any",
+                param_hint="--cors-origin",
+            )
+    return origins
 
 
 @main.command()
 @store_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(store: str, host: str, port: int) -> None:
-    """Serve the GraphQL API (GraphiQL at /graphql, health at /healthz).
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    callback=_cors_origins,
+    help="Let pages from this origin call the API from a browser (repeatable; * for any). "
+    "Default: none, or env PRESSURE_GRAPH_CORS_ORIGINS (comma-separated).",
+)
+def serve(store: str, host: str, port: int, cors_origins: tuple[str, ...]) -> None:
+    """Serve the explorer at /, the GraphQL API at /graphql (GraphiQL in a browser),
+    exports at /export/{format} and health at /healthz.
 
     Example: pressure-graph serve --store sqlite:///./pressure-graph.db --port 8000
     """
     _check_host(host)
     with opened(store) as s:
-        _serve(s, host, port)
+        _serve(s, host, port, cors_origins)
+
+
+@main.command()
+@store_option
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice(["gexf", "graphml", "cytoscape", "ftm"]),
+    help="gexf and graphml for Gephi and networkx, cytoscape for Cytoscape.js, "
+    "ftm for FollowTheMoney entities (JSON lines; needs the ftm extra).",
+)
+@click.option(
+    "--projection",
+    default=None,
+    help='Export only a projection, as JSON with the fields of the GraphQL ProjectionInput: '
+    'nodeKinds, relTypes, region, dateFrom, dateTo, minEvidence, e.g. '
+    '\'{"nodeKinds": ["Authority", "Institution"], "relTypes": ["SUBORDINATE_TO"]}\'.',
+)
+@click.option(
+    "--centrality",
+    default="",
+    help="Include centrality scores (comma-separated: degree, pagerank, betweenness, …) "
+    "as node attributes centrality_<measure>, computed on the projection.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    default="-",
+    show_default=True,
+    help="Where to write; - for standard output.",
+)
+def export(store: str, fmt: str, projection: str | None, centrality: str, output: Path) -> None:
+    """Export the graph (or a projection) as GEXF, GraphML, Cytoscape.js JSON or
+    FollowTheMoney entities, streamed page by page from the store.
+
+    Text that a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a
+    carriage return) gets a leading apostrophe in GEXF and GraphML.
+
+    Example: pressure-graph export --format gexf -o network.gexf
+    """
+    from graph_service.exports import (
+        ExportSource,
+        centrality_scores,
+        export_format,
+        projection_spec,
+    )
+
+    try:
+        writer = export_format(fmt)
+    except ImportError as e:
+        raise click.ClickException(
+            f"{e}. The ftm format needs the ftm extra: pip install 'pressure-graph[ftm]'"
+        ) from None
+    with opened(store) as s:
+        spec = projection_spec(projection)
+        measures = [m for m in centrality.split(",") if m.strip()]
+        source = ExportSource(s, spec, centrality_scores(s, spec, measures))
+        if str(output) == "-":
+            for chunk in writer.write(source):
+                click.echo(chunk, nl=False)
+            return
+        # Write beside the target and rename at the end: a failed export leaves no
+        # truncated file behind that looks complete.
+        partial = output.with_name(output.name + ".partial")
+        try:
+            with partial.open("w", encoding="utf-8") as out:
+                for chunk in writer.write(source):
+                    out.write(chunk)
+            partial.replace(output)
+        finally:
+            partial.unlink(missing_ok=True)
+    click.echo(f"wrote {output}", err=True)
+
+
+@main.command(name="import-ftm")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@store_option
+@click.option("--dry-run", is_flag=True, help="Check and count; write nothing.")
+def import_ftm(file: Path, store: str, dry_run: bool) -> None:
+    """Load FollowTheMoney entities (JSON lines), such as a file from
+    `export --format ftm`: its nodes and relationships come back exactly. Entities from
+    other FtM sources are mapped to the closest kinds; what has no place is counted.
+
+    Every entity is checked first; nothing is written if one is bad.
+
+    Example: pressure-graph import-ftm network.ftm.jsonl --store sqlite:///./copy.db
+    """
+    try:
+        from graph_service.exports.ftm import read_entities
+    except ImportError as e:
+        raise click.ClickException(
+            f"{e}. FtM import needs the ftm extra: pip install 'pressure-graph[ftm]'"
+        ) from None
+    with click.open_file(str(file), "r", encoding="utf-8") as f:
+        try:
+            result = read_entities(f, name=str(file))
+        except PressureGraphError as e:
+            raise click.ClickException(str(e)) from None
+    click.echo(
+        f"{len(result.nodes):,} nodes and {len(result.relationships):,} relationships read"
+        + (f"; {result.skipped:,} entities had no place in the model" if result.skipped else "")
+        + "."
+    )
+    if dry_run:
+        click.echo("Dry run: nothing was written.")
+        return
+    with opened(store) as s:
+        summary = s.upsert(result.nodes, result.relationships)
+        click.echo(_summary_line(summary) + f" Store: {s.url}")
 
 
 @main.command()

@@ -20,6 +20,7 @@ from strawberry.tools import merge_types
 from graph_service.api.analytics import AnalyticsQuery
 from graph_service.api.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
 from graph_service.api.query import Query
+from graph_service.api.subgraph import SubgraphQuery
 from graph_service.api.types import KIND_TYPES
 from graph_service.errors import PressureGraphError
 from schema import ModelError
@@ -48,7 +49,7 @@ class _Schema(strawberry.Schema):
 
 def build_schema() -> strawberry.Schema:
     return _Schema(
-        query=merge_types("Query", (Query, AnalyticsQuery)),
+        query=merge_types("Query", (Query, AnalyticsQuery, SubgraphQuery)),
         types=list(KIND_TYPES.values()),
         extensions=[
             # Clients repeat the same few queries: parse and validate each once.

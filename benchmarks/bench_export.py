@@ -1,0 +1,173 @@
+"""Export and subgraph benchmark (issue #6).
+
+Builds a synthetic network of regions: one regional authority, 200 institutions
+subordinate to it, and 50 people per institution, each of whom also works at a second
+institution of the region (so a region is 10,201 nodes and 20,200 relationships). Written
+with records and ``store.upsert`` inside ``store.transaction(bulk=True)``, 50,000 at a time.
+
+1. ``subgraph`` of one region (two hops from its authority: 10,201 nodes, 20,200 edges)
+   over GraphQL through the ASGI app, against a baseline measured in the same run: one
+   ``get_nodes`` of the same node ids through the store protocol. Medians of 5 rounds.
+2. GEXF export of the whole network by the CLI in a child process (its peak RSS is
+   the export's peak memory), against a baseline in the same run: a child process that
+   reads every node and relationship through the same paging, and writes nothing.
+
+    python benchmarks/bench_export.py                  # 1,000,000 nodes
+    python benchmarks/bench_export.py --nodes 30000    # a quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from graph_service.storage import Node, Provenance, Relationship
+from graph_service.storage.sqlite import SqliteStore
+
+BATCH = 50_000
+INSTITUTIONS = 200
+STAFF = 50
+REGION_NODES = 1 + INSTITUTIONS + INSTITUTIONS * STAFF
+
+SUBGRAPH = """query($id: ID!) {
+  subgraph(ids: [$id], hops: 2, limit: 20000, hubLimit: 1000) {
+    nodeCount edgeCount truncated elements
+  }
+}"""
+
+
+def records(regions: int) -> Iterator[tuple[list[Node], list[Relationship]]]:
+    prov = Provenance(("Source:synthetic",), "reported")
+    nodes: list[Node] = [Node.create("Source", "synthetic", {"title": "Synthetic network"})]
+    rels: list[Relationship] = []
+    for r in range(regions):
+        region = f"Region {r}"
+        authority = f"Authority:r{r}"
+        nodes.append(Node(authority, "Authority", f"r{r}",
+                          {"name": f"Department of Region {r}", "region": region}, prov))
+        # Every institution of the region first: staff also work at a second one.
+        for i in range(INSTITUTIONS):
+            inst = f"Institution:r{r}i{i}"
+            nodes.append(Node(inst, "Institution", f"r{r}i{i}",
+                              {"name": f"School {i} of region {r}", "region": region,
+                               "staff_count": STAFF}, prov))
+            rels.append(Relationship(inst, "SUBORDINATE_TO", authority, "", {}, prov))
+        for i in range(INSTITUTIONS):
+            inst = f"Institution:r{r}i{i}"
+            for p in range(STAFF):
+                person = f"Person:r{r}i{i}p{p}"
+                nodes.append(Node(person, "Person", f"r{r}i{i}p{p}", {"public": False}, prov))
+                rels.append(Relationship(person, "WORKS_AT", inst, "", {"role": "teacher"}, prov))
+                second = f"Institution:r{r}i{(i + 1 + p) % INSTITUTIONS}"
+                rels.append(Relationship(person, "WORKS_AT", second, "", {"role": "tutor"}, prov))
+            if len(nodes) >= BATCH:
+                yield nodes, rels
+                nodes, rels = [], []
+    if nodes or rels:
+        yield nodes, rels
+
+
+def build(path: Path, regions: int) -> tuple[int, int, float]:
+    store = SqliteStore(path)
+    started = time.perf_counter()
+    with store.transaction(bulk=True):
+        for nodes, rels in records(regions):
+            store.upsert(nodes, [])
+            store.upsert([], rels)
+    seconds = time.perf_counter() - started
+    stats = store.stats()
+    store.close()
+    return stats.node_count, stats.relationship_count, seconds
+
+
+def bench_subgraph(path: Path) -> tuple[float, float, int, int]:
+    from starlette.testclient import TestClient
+
+    from graph_service.app import create_app
+
+    store = SqliteStore(path)
+    with TestClient(create_app(store)) as client:
+        def once() -> tuple[float, dict[str, object]]:
+            t = time.perf_counter()
+            response = client.post(
+                "/graphql", json={"query": SUBGRAPH, "variables": {"id": "Authority:r0"}}
+            )
+            body = response.json()
+            return time.perf_counter() - t, body["data"]["subgraph"]
+
+        once()  # warm: parse and validate caches, SQLite page cache
+        rounds = [once() for _ in range(5)]
+        result = rounds[-1][1]
+        elements = result["elements"]  # type: ignore[index]
+        ids = [n["data"]["id"] for n in elements["nodes"]]
+
+        def baseline() -> float:
+            t = time.perf_counter()
+            store.get_nodes(ids)
+            return time.perf_counter() - t
+
+        base = statistics.median(baseline() for _ in range(5))
+    store.close()
+    return (statistics.median(t for t, _ in rounds), base,
+            int(result["nodeCount"]), int(result["edgeCount"]))  # type: ignore[call-overload]
+
+
+READ_ONLY = """
+import sys
+from graph_service.exports import ExportSource
+from graph_service.storage.sqlite import SqliteStore
+s = SqliteStore(sys.argv[1])
+src = ExportSource(s)
+n = sum(1 for _ in src.nodes()); r = sum(1 for _ in src.relationships())
+print(n, r)
+"""
+
+
+def child(args: list[str]) -> tuple[float, float]:
+    """Run a child process: its wall time, and its own peak RSS in GB (from wait4)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{args[:3]} failed with {proc.returncode}")
+    return seconds, usage.ru_maxrss / 1024 / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=1_000_000)
+    parser.add_argument("--keep", type=Path, default=None, help="Keep the store in this file.")
+    args = parser.parse_args()
+    regions = max(1, round(args.nodes / REGION_NODES))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.keep or Path(tmp) / "bench.db"
+        n, r, seconds = build(path, regions)
+        print(f"built {n:,} nodes and {r:,} relationships in {seconds:.1f}s")
+
+        sub, base, sn, se = bench_subgraph(path)
+        print(f"subgraph of {sn:,} nodes and {se:,} edges over GraphQL: {sub * 1000:.0f} ms "
+              f"(median of 5); baseline get_nodes of the same ids {base * 1000:.0f} ms; "
+              f"ratio {sub / base:.1f}x")
+
+        read_s, read_gb = child([sys.executable, "-c", READ_ONLY, str(path)])
+        out = Path(tmp) / "bench.gexf"
+        gexf_s, gexf_gb = child([sys.executable, "-m", "graph_service.cli", "export",
+                                 "--store", f"sqlite:///{path}", "--format", "gexf",
+                                 "-o", str(out)])
+        print(f"GEXF export of {n:,} nodes and {r:,} relationships: {gexf_s:.1f}s, "
+              f"{out.stat().st_size / 1e6:,.0f} MB written, peak RSS {gexf_gb:.2f} GB; "
+              f"baseline read-only pass {read_s:.1f}s "
+              f"(peak RSS {read_gb:.2f} GB); ratio {gexf_s / read_s:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

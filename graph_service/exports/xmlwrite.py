@@ -1,0 +1,101 @@
+"""Shared pieces of the XML exports (GEXF, GraphML): escaping, formula neutralizing,
+the values of one node or relationship, and chunked output."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+from xml.sax.saxutils import escape
+
+from graph_service.exports.attributes import cell_text
+from graph_service.exports.cells import neutralize_cell
+from graph_service.storage import Node, Relationship
+
+CHUNK = 1 << 16
+_XML_ILLEGAL = {c: None for c in range(0x20) if c not in (0x9, 0xA, 0xD)}
+
+
+def xml_text(value: Any) -> str:
+    """Escaped text of one attribute value; text (and lists of it) neutralized."""
+    if isinstance(value, str):
+        return _text_cell(value)
+    if isinstance(value, list | tuple):
+        return _list_cell(tuple(value))
+    return esc(cell_text(value))
+
+
+@lru_cache(maxsize=8192)
+def _text_cell(text: str) -> str:
+    # Exports repeat the same kinds, grades, roles and regions millions of times.
+    return esc(neutralize_cell(text))
+
+
+@lru_cache(maxsize=8192)
+def _list_cell(items: tuple[str, ...]) -> str:
+    return esc(neutralize_cell(cell_text(items)))
+
+
+def esc(text: str) -> str:
+    """Escaped for XML element text and double-quoted attributes alike; control
+    characters that XML 1.0 cannot carry are dropped, and line breaks and tabs are kept
+    as character references so parsers do not normalize them away."""
+    if _PLAIN.fullmatch(text):
+        return text
+    return escape(text.translate(_XML_ILLEGAL), _ENTITIES)
+
+
+_PLAIN = re.compile(r'[^&<>"\x00-\x1f]*')
+
+
+_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+
+
+def attr(text: str) -> str:
+    """A neutralized, escaped text value for an XML attribute (ids, labels)."""
+    return esc(neutralize_cell(text))
+
+
+def node_values(node: Node, scores: dict[str, dict[str, float]]) -> dict[str, Any]:
+    values: dict[str, Any] = dict(node.properties)
+    values.update(kind=node.kind, key=node.key, label=node.label)
+    if node.provenance.evidence:
+        values["evidence"] = node.provenance.evidence
+    if node.provenance.sources:
+        values["sources"] = node.provenance.sources
+    if node.provenance.origins:
+        values["origins"] = node.provenance.origins
+    for name, by_id in scores.items():
+        if node.id in by_id:
+            values[name] = by_id[node.id]
+    return values
+
+
+def edge_values(rel: Relationship) -> dict[str, Any]:
+    values: dict[str, Any] = dict(rel.properties)
+    values.update(type=rel.type)
+    if rel.key:
+        values["key"] = rel.key
+    if rel.provenance.evidence:
+        values["evidence"] = rel.provenance.evidence
+    if rel.provenance.sources:
+        values["sources"] = rel.provenance.sources
+    if rel.provenance.origins:
+        values["origins"] = rel.provenance.origins
+    return values
+
+
+def chunked(pieces: Iterator[str], size: int = CHUNK) -> Iterator[str]:
+    """Join small strings into chunks of about ``size`` characters."""
+    buffer: list[str] = []
+    length = 0
+    for piece in pieces:
+        buffer.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(buffer)
+            buffer.clear()
+            length = 0
+    if buffer:
+        yield "".join(buffer)
