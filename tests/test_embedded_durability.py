@@ -94,3 +94,18 @@ def test_kill_9_mid_load_loses_no_committed_batch_and_leaves_no_partial_one(
     assert len(store.edge_list().sources) == institutions
     # The file is still writable after the crash.
     store.upsert([Node.create("Authority", "after", {"name": "After"})])
+
+
+def test_a_file_of_another_store_format_is_refused_with_advice(tmp_path: Path) -> None:
+    import sqlite3
+
+    import pytest
+
+    from graph_service.errors import StoreError
+
+    path = tmp_path / "old.db"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = 1 WHERE name = 'format'")
+    with pytest.raises(StoreError, match="store format 1, this one reads 2"):
+        SqliteStore(path)

@@ -40,7 +40,7 @@ from schema import NODE_KIND_BY_NAME, Value, node_kind, relationship_type
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT OR IGNORE INTO meta VALUES ('version', 0), ('epoch', 0), ('format', 1);
+INSERT OR IGNORE INTO meta VALUES ('version', 0), ('epoch', 0), ('format', 2);
 CREATE TABLE IF NOT EXISTS nodes (
     id TEXT NOT NULL UNIQUE,
     kind TEXT NOT NULL,
@@ -68,6 +68,7 @@ CREATE TEMP VIEW IF NOT EXISTS rels_by_id AS
     FROM rels r JOIN nodes s ON s.rowid = r.src JOIN nodes d ON d.rowid = r.dst;
 """
 
+_FORMAT = 2  # 2: a node's rowid is its mirror position, counted from 0
 _TARGET_INDEX = "CREATE INDEX IF NOT EXISTS rels_by_target ON rels (dst, type)"
 _NODE_COLUMNS = "id, kind, key, props, sources, evidence, origins"
 _REL_COLUMNS = "src, type, dst, key, props, sources, evidence, origins"
@@ -179,8 +180,15 @@ class SqliteStore:
             self._db.execute("PRAGMA temp_store=MEMORY")
             self._db.executescript(_SCHEMA)
             self._db.execute(_TARGET_INDEX)
+            file_format = self._meta("format")
         except sqlite3.Error as e:
             raise StoreUnavailable(f"cannot open {self.path}: {e}") from None
+        if file_format != _FORMAT:
+            self._db.close()
+            raise StoreError(
+                f"{self.path} was written by another version of pressure-graph (store format "
+                f"{file_format}, this one reads {_FORMAT}); load your spreadsheets into a new file"
+            )
         self._mirror = GraphMirror()
         self._in_transaction = False
         self._epoch = -1
