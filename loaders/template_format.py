@@ -527,34 +527,8 @@ class _RelationshipParser(RowParser):
         """The record of a row without problems, or Slow (see loaders.convert)."""
         aliases = self.resolver.key_aliases
         # ends: plain ASCII ``Kind:key`` inline (the test of plain_key), the rest by _end_id
-        cell = row[self.from_index]
-        if (
-            type(cell) is str
-            and cell.isascii()
-            and (end := (source := cell.strip()).partition(":"))[1]
-            and end[0] in NODE_KIND_BY_NAME
-            and end[2].isprintable()
-            and " " not in end[2]
-            and end[2]
-        ):
-            source = aliases.get(source, source)
-        else:
-            source = _end_id(cell)
-            source = aliases.get(source, source)
-        cell = row[self.to_index]
-        if (
-            type(cell) is str
-            and cell.isascii()
-            and (end := (target := cell.strip()).partition(":"))[1]
-            and end[0] in NODE_KIND_BY_NAME
-            and end[2].isprintable()
-            and " " not in end[2]
-            and end[2]
-        ):
-            target = aliases.get(target, target)
-        else:
-            target = _end_id(cell)
-            target = aliases.get(target, target)
+        source = _fast_end(row[self.from_index], aliases)
+        target = _fast_end(row[self.to_index], aliases)
         cell = row[self.type_index]
         rt: RelationshipType = self.type_of.cache.get(cell, MISS)
         if rt is MISS:
@@ -743,3 +717,20 @@ def _compile_relationships(table: Table, resolver: Resolver) -> RowParser | list
 
 
 ParserFactory = Callable[[Table, Resolver], "RowParser | list[Problem]"]
+
+
+def _fast_end(cell: Cell, aliases: dict[str, str]) -> str:
+    """An endpoint cell as a node id: plain ASCII ``Kind:key`` inline (what ``plain_key``
+    accepts), anything else through ``_end_id``; then through the load's key aliases."""
+    if (
+        type(cell) is str
+        and cell.isascii()
+        and (end := (node_id := cell.strip()).partition(":"))[1]
+        and end[0] in NODE_KIND_BY_NAME
+        and end[2].isprintable()
+        and " " not in end[2]
+        and end[2]
+    ):
+        return aliases.get(node_id, node_id)
+    node_id = _end_id(cell)
+    return aliases.get(node_id, node_id)

@@ -11,19 +11,13 @@ from collections.abc import Iterator
 
 from graph_service.exports.attributes import EDGE_ATTRIBUTES, NODE_ATTRIBUTES, Attribute
 from graph_service.exports.source import ExportSource
+from graph_service.exports.xmlwrite import XML_TYPES as _TYPES
 from graph_service.exports.xmlwrite import chunked, edge_values, esc, node_values, xml_text
 from schema import ValueType
 
 MEDIA_TYPE = "application/graphml+xml"
 SUFFIX = "graphml"
 
-_TYPES = {
-    ValueType.TEXT: "string",
-    ValueType.TEXT_LIST: "string",
-    ValueType.INTEGER: "long",
-    ValueType.NUMBER: "double",
-    ValueType.BOOLEAN: "boolean",
-}
 
 
 def write(source: ExportSource) -> Iterator[str]:

@@ -12,6 +12,7 @@ from xml.sax.saxutils import escape
 from graph_service.exports.attributes import cell_text
 from graph_service.exports.cells import neutralize_cell
 from graph_service.storage import Node, Relationship
+from schema import ValueType
 
 CHUNK = 1 << 16
 _XML_ILLEGAL = {c: None for c in range(0x20) if c not in (0x9, 0xA, 0xD)}
@@ -99,3 +100,13 @@ def chunked(pieces: Iterator[str], size: int = CHUNK) -> Iterator[str]:
             length = 0
     if buffer:
         yield "".join(buffer)
+
+
+#: Value types as GEXF and GraphML both spell them (dates and enums are strings).
+XML_TYPES = {
+    ValueType.TEXT: "string",
+    ValueType.TEXT_LIST: "string",
+    ValueType.INTEGER: "long",
+    ValueType.NUMBER: "double",
+    ValueType.BOOLEAN: "boolean",
+}
