@@ -39,7 +39,7 @@ import fnmatch
 import hashlib
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -516,6 +516,31 @@ class _MappedParser(RowParser):
         value = spec.value
         return value if isinstance(value, str | int | float | bool) else None
 
+    def _properties(
+        self,
+        row: list[Cell],
+        owner: str,
+        declared: Callable[[str], Property | None],
+        specs: dict[str, ValueSpec],
+        bad: list[Bad],
+    ) -> dict[str, Value]:
+        """The mapped properties of one node or relationship; a bad cell goes to ``bad``."""
+        props: dict[str, Value] = {}
+        for name, vs in specs.items():
+            cell = self._value(row, vs)
+            if cell is None:
+                continue
+            prop = declared(name)
+            assert prop is not None  # the mapping was checked against the model
+            try:
+                value = parse_cell(owner, prop, cell)
+            except ModelError as e:
+                bad.append((vs.column or name, cell, str(e)))
+                continue
+            if value is not None:
+                props[name] = value
+        return props
+
     def _key(self, row: list[Cell], node: NodeSpec, bad: list[Bad]) -> Cell:
         key = node.key
         if key is None:
@@ -561,20 +586,7 @@ class _MappedParser(RowParser):
         absent: set[str] = set()
         for node_spec in spec.nodes:
             kind = node_spec.kind
-            props: dict[str, Value] = {}
-            for name, vs in node_spec.properties.items():
-                cell = self._value(row, vs)
-                if cell is None:
-                    continue
-                prop = kind.property(name)
-                assert prop is not None
-                try:
-                    value = parse_cell(kind.name, prop, cell)
-                except ModelError as e:
-                    bad.append((vs.column or name, cell, str(e)))
-                    continue
-                if value is not None:
-                    props[name] = value
+            props = self._properties(row, kind.name, kind.property, node_spec.properties, bad)
             slug = self._key(row, node_spec, bad)
             keyless = slug is None and not (kind.key_property and kind.key_property in props)
             if keyless and node_spec.optional:
@@ -615,20 +627,7 @@ class _MappedParser(RowParser):
                             f"takes {' or '.join(allowed)}",
                         )
                     )
-            props = {}
-            for name, vs in rel_spec.properties.items():
-                cell = self._value(row, vs)
-                if cell is None:
-                    continue
-                prop = rt.property(name)
-                assert prop is not None
-                try:
-                    value = parse_cell(rt.name, prop, cell)
-                except ModelError as e:
-                    bad.append((vs.column or name, cell, str(e)))
-                    continue
-                if value is not None:
-                    props[name] = value
+            props = self._properties(row, rt.name, rt.property, rel_spec.properties, bad)
             rel_key = ""
             if rel_spec.key is not None and (cell := self._value(row, rel_spec.key)) is not None:
                 rel_key = cell_text(cell)

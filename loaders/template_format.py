@@ -261,6 +261,30 @@ def evidence_converter() -> Memo:
     return Memo(convert)
 
 
+class _ProvenanceColumns:
+    """The ``sources`` and ``evidence`` columns of a template sheet, read through memos
+    (a sheet repeats the same few values)."""
+
+    def __init__(self, sources_index: int | None, evidence_index: int | None) -> None:
+        self.sources_index = sources_index
+        self.evidence_index = evidence_index
+        self.sources_of = sources_converter()
+        self.evidence_of = evidence_converter()
+
+    def read(self, row: list[Cell]) -> tuple[tuple[str, ...], str | None]:
+        sources: tuple[str, ...] = ()
+        if self.sources_index is not None:
+            cell = row[self.sources_index]
+            if (sources := self.sources_of.cache.get(cell, MISS)) is MISS:
+                sources = self.sources_of(cell)
+        evidence = None
+        if self.evidence_index is not None:
+            cell = row[self.evidence_index]
+            if (evidence := self.evidence_of.cache.get(cell, MISS)) is MISS:
+                evidence = self.evidence_of(cell)
+        return sources, evidence
+
+
 class _NodeParser(RowParser):
     def __init__(
         self,
@@ -275,8 +299,9 @@ class _NodeParser(RowParser):
         self.headers = table.headers
         self.resolver = resolver
         self.key_index = next((i for i, c in mapping.items() if c.field == "key"), None)
-        self.sources_index = next((i for i, c in mapping.items() if c.field == "sources"), None)
-        self.evidence_index = next((i for i, c in mapping.items() if c.field == "evidence"), None)
+        at = {c.field: i for i, c in mapping.items()}
+        self.sources_index, self.evidence_index = at.get("sources"), at.get("evidence")
+        self.provenance = _ProvenanceColumns(self.sources_index, self.evidence_index)
         self.props: list[tuple[int, Property]] = [
             (i, c.prop) for i, c in mapping.items() if c.prop is not None
         ]
@@ -291,8 +316,6 @@ class _NodeParser(RowParser):
             convert = converter(kind.name, prop)
             cache = convert.cache if isinstance(convert, Memo) else None
             self.converters.append((i, prop.name, convert, cache))
-        self.sources_of = sources_converter()
-        self.evidence_of = evidence_converter()
         self.id_prefix = f"{kind.name}:"
 
     def parse_packed(
@@ -338,16 +361,7 @@ class _NodeParser(RowParser):
             key = slug
         else:
             raise Slow
-        sources: tuple[str, ...] = ()
-        if self.sources_index is not None:
-            cell = row[self.sources_index]
-            if (sources := self.sources_of.cache.get(cell, MISS)) is MISS:
-                sources = self.sources_of(cell)
-        evidence = None
-        if self.evidence_index is not None:
-            cell = row[self.evidence_index]
-            if (evidence := self.evidence_of.cache.get(cell, MISS)) is MISS:
-                evidence = self.evidence_of(cell)
+        sources, evidence = self.provenance.read(row)
         if self.private_names and private_key_problem(key, props):
             raise Slow
         node_id = self.id_prefix + key
@@ -499,16 +513,13 @@ class _RelationshipParser(RowParser):
         at = {c.field: i for i, c in mapping.items()}
         self.from_index, self.type_index, self.to_index = at["from"], at["type"], at["to"]
         self.key_index = at.get("key")
-        self.sources_index = at.get("sources")
-        self.evidence_index = at.get("evidence")
+        self.provenance = _ProvenanceColumns(at.get("sources"), at.get("evidence"))
         self.prop_columns = [
             (i, c.field) for i, c in mapping.items() if c.field not in _REL_STRUCTURAL
         ]
         # per relationship type: one converter per property column (None: not its property)
         self.converters: dict[str, list[Converter | None]] = {}
         self.type_of = Memo(_rel_type)
-        self.sources_of = sources_converter()
-        self.evidence_of = evidence_converter()
 
     def parse_packed(
         self, number: int, row: list[Cell], origin: str
@@ -553,16 +564,7 @@ class _RelationshipParser(RowParser):
                 value = convert(cell)
             if value is not None:
                 props[name] = value
-        sources: tuple[str, ...] = ()
-        if self.sources_index is not None:
-            cell = row[self.sources_index]
-            if (sources := self.sources_of.cache.get(cell, MISS)) is MISS:
-                sources = self.sources_of(cell)
-        evidence = None
-        if self.evidence_index is not None:
-            cell = row[self.evidence_index]
-            if (evidence := self.evidence_of.cache.get(cell, MISS)) is MISS:
-                evidence = self.evidence_of(cell)
+        sources, evidence = self.provenance.read(row)
         if (
             source[: source.index(":")] not in rt.sources
             or target[: target.index(":")] not in rt.targets
