@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Generic, TypeVar
 
+from schema import Value
 from schema.records import Node, Provenance, Relationship
 
 __all__ = [
@@ -18,14 +19,26 @@ __all__ = [
     "EdgeList",
     "Neighbor",
     "Node",
+    "NodeRow",
     "Page",
     "Provenance",
+    "RelRow",
     "Relationship",
     "Stats",
     "WriteSummary",
 ]
 
 T = TypeVar("T")
+
+#: A node as a plain tuple, for bulk writes (``Store.upsert_rows``): the fields of
+#: :class:`Node` and its :class:`Provenance`, in order —
+#: ``(id, kind, key, properties, sources, evidence, origins)``.
+NodeRow = tuple[str, str, str, Mapping[str, Value], tuple[str, ...], str | None, tuple[str, ...]]
+#: A relationship as a plain tuple:
+#: ``(source, type, target, key, properties, sources, evidence, origins)``.
+RelRow = tuple[
+    str, str, str, str, Mapping[str, Value], tuple[str, ...], str | None, tuple[str, ...]
+]
 
 
 class Direction(StrEnum):

@@ -14,7 +14,6 @@ import gc
 import json
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
@@ -29,20 +28,36 @@ from graph_service.storage.records import (
     EdgeList,
     Neighbor,
     Node,
+    NodeRow,
     Page,
     Provenance,
     Relationship,
+    RelRow,
     Stats,
     WriteSummary,
 )
-from graph_service.storage.text import normalize, search_text
+from graph_service.storage.sqlite_rows import (
+    NODE_INDEX,
+    REL_INDEX,
+    Fill,
+    dedupe_nodes,
+    dedupe_relationships,
+    node_row,
+    rel_row,
+    write_nodes,
+    write_relationships,
+)
+from graph_service.storage.sqlite_rows import (
+    split as _split,
+)
+from graph_service.storage.text import normalize
 from schema import NODE_KIND_BY_NAME, Value, node_kind, relationship_type
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('version', 0), ('epoch', 0), ('format', 2);
 CREATE TABLE IF NOT EXISTS nodes (
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,  -- unique: nodes_by_id (or, in older files, a constraint here)
     kind TEXT NOT NULL,
     key TEXT NOT NULL,
     props TEXT NOT NULL,
@@ -59,8 +74,7 @@ CREATE TABLE IF NOT EXISTS rels (
     props TEXT NOT NULL,
     sources TEXT NOT NULL,
     evidence TEXT,
-    origins TEXT NOT NULL,
-    UNIQUE (src, type, dst, key)
+    origins TEXT NOT NULL  -- unique (src, type, dst, key): rels_by_identity (or a constraint)
 );
 CREATE TEMP VIEW IF NOT EXISTS rels_by_id AS
     SELECT s.id AS src, r.type, d.id AS dst, r.key, r.props, r.sources, r.evidence,
@@ -78,30 +92,6 @@ _CHUNK = 500  # host parameters per IN (...) list
 T = TypeVar("T")
 
 
-_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-_c_encoder = getattr(json.encoder, "c_make_encoder", None)
-if _c_encoder is not None:
-    # Call the C encoder directly: JSONEncoder.encode's Python wrapper costs as much as
-    # the encoding of a small property map.
-    _iterencode = _c_encoder(
-        None, _encoder.default, json.encoder.encode_basestring, None, ":", ",", True, False, True
-    )
-
-    def _encode(value: object) -> str:
-        return "".join(_iterencode(value, 0))
-else:  # pragma: no cover - CPython always has the C encoder
-
-    def _encode(value: object) -> str:
-        return _encoder.encode(value)
-
-
-_SEP = "\x1f"  # joins source ids and origins; neither ever contains it
-
-
-def _split(text: str) -> tuple[str, ...]:
-    return tuple(text.split(_SEP)) if text else ()
-
-
 def _json_types(value: Value) -> tuple[str, str]:
     """The JSON types a stored value equal to ``value`` may have."""
     if isinstance(value, bool):
@@ -109,29 +99,6 @@ def _json_types(value: Value) -> tuple[str, str]:
     if isinstance(value, int | float):
         return ("integer", "real")
     return ("text", "text")
-
-
-def _node_values(n: Node) -> tuple[str, str, str | None, str, str]:
-    p = n.provenance
-    props = n.properties
-    return (
-        _encode(props) if props else "{}",
-        _SEP.join(p.sources),
-        p.evidence,
-        _SEP.join(p.origins),
-        search_text(n),
-    )
-
-
-def _rel_values(r: Relationship) -> tuple[str, str, str | None, str]:
-    p = r.provenance
-    props = r.properties
-    return (
-        _encode(props) if props else "{}",
-        _SEP.join(p.sources),
-        p.evidence,
-        _SEP.join(p.origins),
-    )
 
 
 def _node_from_row(row: Sequence[Any]) -> Node:
@@ -179,6 +146,7 @@ class SqliteStore:
             self._db.execute("PRAGMA cache_size=-262144")  # 256 MB
             self._db.execute("PRAGMA temp_store=MEMORY")
             self._db.executescript(_SCHEMA)
+            self._unique_indexes()
             self._db.execute(_TARGET_INDEX)
             file_format = self._meta("format")
         except sqlite3.Error as e:
@@ -191,10 +159,27 @@ class SqliteStore:
             )
         self._mirror = GraphMirror()
         self._in_transaction = False
+        self._fill: Fill | None = None
         self._epoch = -1
         self._data_version = -1
         self._last_rel_rowid = 0
         self._sync(force=True)
+
+    def _unique_indexes(self) -> None:
+        """Ids and relationship identities are unique through named indexes (a bulk
+        load may drop and rebuild them); files written before they had names carry
+        built-in constraints instead, and get no second index."""
+        tables = {
+            r[0]
+            for r in self._db.execute(
+                "SELECT tbl_name FROM sqlite_master WHERE type = 'index' "
+                "AND name LIKE 'sqlite_autoindex_%'"
+            )
+        }
+        if "nodes" not in tables:
+            self._db.execute(NODE_INDEX)
+        if "rels" not in tables:
+            self._db.execute(REL_INDEX)
 
     # -- keeping the mirror in step with the file ---------------------------------------
 
@@ -459,13 +444,19 @@ class SqliteStore:
     def upsert(
         self, nodes: Iterable[Node], relationships: Iterable[Relationship] = ()
     ) -> WriteSummary:
-        node_batch = _dedupe_nodes(nodes)
-        rel_batch = _dedupe_relationships(relationships)
+        return self.upsert_rows(map(node_row, nodes), map(rel_row, relationships))
+
+    def upsert_rows(
+        self, nodes: Iterable[NodeRow], relationships: Iterable[RelRow] = ()
+    ) -> WriteSummary:
+        """:meth:`upsert` of plain rows (see :class:`~graph_service.storage.protocol.RowWriter`):
+        the bulk path, which builds no record per fact."""
+        node_batch = dedupe_nodes(nodes)
+        rel_batch = dedupe_relationships(relationships)
         summary = WriteSummary()
         with self.transaction():
-            created = self._write_nodes(node_batch, summary)
-            self._mirror.extend_nodes([n.id for n in created], [n.kind for n in created])
-            self._write_relationships(rel_batch, summary)
+            write_nodes(self._db, self._mirror, node_batch, summary)
+            write_relationships(self._db, self._mirror, rel_batch, summary, self._fill)
             if summary.total_written:
                 self._db.execute("UPDATE meta SET value = value + 1 WHERE name = 'version'")
             summary.version = self._meta("version")
@@ -476,7 +467,8 @@ class SqliteStore:
         """Make every upsert inside one transaction: all of it is committed, or none.
 
         ``bulk=True`` suits a large load: the index on relationship targets is dropped
-        for the duration and built again, sorted, just before the commit.
+        for the duration and built again, sorted, just before the commit; so are the
+        unique indexes of tables that start (nearly) empty (see :class:`Fill`).
         A transaction inside another joins it.
         """
         with self._lock:
@@ -498,7 +490,10 @@ class SqliteStore:
                 self._catch_up()
                 if bulk:
                     self._db.execute("DROP INDEX IF EXISTS rels_by_target")
+                    self._fill = Fill(self._db)
                 yield
+                if self._fill is not None:
+                    self._fill.finish()
                 if bulk:
                     self._db.execute(_TARGET_INDEX)
                 self._db.execute("COMMIT")
@@ -511,6 +506,7 @@ class SqliteStore:
                 raise
             finally:
                 self._in_transaction = False
+                self._fill = None
                 if collecting:
                     gc.enable()
             self._last_rel_rowid = self._max_rowid("rels")
@@ -543,119 +539,6 @@ class SqliteStore:
             self._mirror.add_relationships((ids[r[1]], r[2], ids[r[3]], r[4]) for r in rels)
             self._last_rel_rowid = rels[-1][0]
 
-    def _write_nodes(self, batch: dict[str, Node], summary: WriteSummary) -> list[Node]:
-        index = self._mirror.index
-        existing_ids = [node_id for node_id in batch if node_id in index]
-        existing = self._fetch_nodes(existing_ids) if existing_ids else {}
-        created = (
-            [n for n in batch.values() if n.id not in existing]
-            if existing
-            else list(batch.values())
-        )
-        first = len(self._mirror.ids)
-        # A node's rowid is its position in the mirror: relationships refer to it.
-        self._db.executemany(
-            "INSERT INTO nodes (rowid, id, kind, key, props, sources, evidence, origins, search) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (rowid, n.id, n.kind, n.key, *_node_values(n))
-                for rowid, n in enumerate(created, start=first)
-            ],
-        )
-        outcomes: Counter[tuple[str, str]] = Counter(("created", n.kind) for n in created)
-        updates: list[tuple[Any, ...]] = []
-        for node_id, old in existing.items():
-            new = old.merged(batch[node_id])
-            if new == old:
-                outcomes["unchanged", new.kind] += 1
-            else:
-                outcomes["updated", new.kind] += 1
-                updates.append((*_node_values(new), node_id))
-        self._db.executemany(
-            "UPDATE nodes SET props = ?, sources = ?, evidence = ?, origins = ?, search = ? "
-            "WHERE id = ?",
-            updates,
-        )
-        _count(summary, outcomes)
-        return created
-
-    def _existing_relationships(
-        self, identities: list[tuple[str, str, str, str]]
-    ) -> dict[tuple[str, str, str, str], Relationship]:
-        found: dict[tuple[str, str, str, str], Relationship] = {}
-        for identity in identities:
-            row = self._db.execute(
-                f"SELECT {_REL_COLUMNS} FROM rels_by_id WHERE src_row = ? AND type = ? "
-                "AND dst_row = ? AND key = ?",
-                self._row_identity(identity),
-            ).fetchone()
-            if row is not None:
-                found[identity] = _rel_from_row(row)
-        return found
-
-    def _row_identity(self, identity: tuple[str, str, str, str]) -> tuple[int, str, int, str]:
-        index = self._mirror.index
-        return (index[identity[0]], identity[1], index[identity[2]], identity[3])
-
-    def _write_relationships(
-        self, batch: dict[tuple[str, str, str, str], Relationship], summary: WriteSummary
-    ) -> None:
-        """Insert what is new and merge what exists, telling them apart by the unique
-        index: a fresh load (the common case) pays for no look-ups at all."""
-        if not batch:
-            return
-        index = self._mirror.index  # already holds this batch's nodes
-        try:
-            rows = [
-                (index[i[0]], i[1], index[i[2]], i[3], *_rel_values(r)) for i, r in batch.items()
-            ]
-        except KeyError:
-            missing = sorted({e for i in batch for e in (i[0], i[2]) if e not in index})
-            shown = ", ".join(missing[:10])
-            if len(missing) > 10:
-                shown += f" and {len(missing) - 10} more"
-            raise StoreError(f"relationships name nodes that do not exist: {shown}") from None
-        last_rowid = self._max_rowid("rels")
-        changes = self._db.total_changes
-        self._db.executemany(
-            "INSERT INTO rels (src, type, dst, key, props, sources, evidence, origins) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (src, type, dst, key) DO NOTHING",
-            rows,
-        )
-        if self._db.total_changes - changes == len(rows):
-            new_rows = rows
-            existing: dict[tuple[str, str, str, str], Relationship] = {}
-        else:
-            inserted = set(
-                self._db.execute(
-                    "SELECT src, type, dst, key FROM rels WHERE rowid > ?", (last_rowid,)
-                )
-            )
-            new_rows = [r for r in rows if r[:4] in inserted]
-            existing = self._existing_relationships(
-                [i for i, r in zip(batch, rows, strict=True) if r[:4] not in inserted]
-            )
-        self._mirror.extend_edges(
-            list(map(_first, new_rows)), list(map(_third, new_rows)), list(map(_second, new_rows))
-        )
-        outcomes: Counter[tuple[str, str]] = Counter(
-            {("created", t): n for t, n in Counter(map(_second, new_rows)).items()}
-        )
-        updates: list[tuple[Any, ...]] = []
-        for identity, old in existing.items():
-            merged = old.merged(batch[identity])
-            if merged == old:
-                outcomes["unchanged", identity[1]] += 1
-            else:
-                outcomes["updated", identity[1]] += 1
-                updates.append((*_rel_values(merged), *self._row_identity(identity)))
-        self._db.executemany(
-            "UPDATE rels SET props = ?, sources = ?, evidence = ?, origins = ? "
-            "WHERE src = ? AND type = ? AND dst = ? AND key = ?",
-            updates,
-        )
-        _count(summary, outcomes)
-
     def clear(self) -> None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -685,34 +568,3 @@ def _type_condition(
         relationship_type(t)
     types = sorted(set(rel_types))
     return f" AND {column} IN ({','.join('?' * len(types))})", types
-
-
-def _dedupe_nodes(nodes: Iterable[Node]) -> dict[str, Node]:
-    """One record per id, repeats within the batch merged, in first-seen order."""
-    items = nodes if isinstance(nodes, list | tuple) else list(nodes)
-    merged = {n.id: n for n in items}
-    if len(merged) != len(items):
-        merged = {}
-        for n in items:
-            previous = merged.get(n.id)
-            merged[n.id] = n if previous is None else previous.merged(n)
-    return merged
-
-
-def _dedupe_relationships(
-    relationships: Iterable[Relationship],
-) -> dict[tuple[str, str, str, str], Relationship]:
-    items = relationships if isinstance(relationships, list | tuple) else list(relationships)
-    merged = {(r.source, r.type, r.target, r.key): r for r in items}
-    if len(merged) != len(items):
-        merged = {}
-        for r in items:
-            identity = (r.source, r.type, r.target, r.key)
-            previous = merged.get(identity)
-            merged[identity] = r if previous is None else previous.merged(r)
-    return merged
-
-
-def _count(summary: WriteSummary, outcomes: Counter[tuple[str, str]]) -> None:
-    for (outcome, name), n in sorted(outcomes.items()):
-        summary.count(outcome, name, n)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 
 from graph_service.storage.records import Node
+from schema import Value
 
 _SEARCHED = ("name", "title", "short_name", "inn", "aliases")
 
@@ -26,8 +28,13 @@ def search_text(node: Node) -> str:
     Normalizing the joined text equals normalizing each field: a line break is a
     boundary for both NFC and case folding.
     """
-    props = node.properties
-    parts = [node.key]
+    return search_text_of(node.key, node.properties)
+
+
+def search_text_of(key: str, props: Mapping[str, Value]) -> str:
+    """:func:`search_text` of a node with this key and these properties (bulk writes
+    have no :class:`Node` to hand)."""
+    parts = [key]
     for name in _SEARCHED:
         if name in props:
             value = props[name]  # the model makes these text, or (aliases) a list of text
