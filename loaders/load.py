@@ -8,7 +8,9 @@ list that is settled in batches. What stays in memory is one small entry per nod
 the problems found. Good rows go to a temporary spill file (``marshal``, compact and
 fast), so writing reads them back instead of parsing the files twice.
 
-Writing sends batches through ``sink.upsert``. A sink that offers ``transaction()`` (a
+Writing sends batches through ``sink.upsert``, or, when the sink offers it,
+``sink.upsert_rows``: the same write of plain tuples (a packed record without its tag),
+so no record object is built per fact. A sink that offers ``transaction()`` (a
 context manager) gets all batches inside it, so the embedded store can commit a load as
 one transaction; without it each batch commits on its own, after the whole load was
 checked, and a re-run completes an interrupted load (every write is idempotent).
@@ -166,14 +168,12 @@ def _kind(record: Record) -> str:
 def _write(
     check: _Check, sink: Sink, result: LoadResult, batch_size: int, progress: Progress | None
 ) -> None:
-    transaction = getattr(sink, "transaction", None)
-    scope: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
-    if callable(transaction):
-        # A large load into a store that offers it: bulk mode (indexes built once, at the end).
-        bulk = check.rows_good >= _BULK_ROWS and _takes(transaction, "bulk")
-        scope = transaction(bulk=True) if bulk else transaction()
+    upsert_rows = getattr(sink, "upsert_rows", None)
+    if callable(upsert_rows):
+        _write_rows(check, sink, upsert_rows, result, batch_size, progress)
+        return
     total = max(check.rows_good, 1)
-    with scope:
+    with _write_scope(check, sink):
         nodes: list[Node] = []
         rels: list[Relationship] = []
         rows = 0
@@ -195,14 +195,65 @@ def _write(
             progress("writing", rows, 1.0)
 
 
-def _flush(sink: Sink, nodes: list[Node], rels: list[Relationship], result: LoadResult) -> None:
-    if not nodes and not rels:
-        return
-    summary = sink.upsert(nodes, rels)
+def _write_rows(
+    check: _Check,
+    sink: Sink,
+    upsert_rows: Callable[..., Any],
+    result: LoadResult,
+    batch_size: int,
+    progress: Progress | None,
+) -> None:
+    """:func:`_write` for a sink with a bulk path: packed records go over as they are
+    (the tag dropped: the rest is the store's row layout, see ``Packed``)."""
+    total = max(check.rows_good, 1)
+    records = result.records
+    with _write_scope(check, sink):
+        nodes: list[Packed] = []
+        rels: list[Packed] = []
+        rows = 0
+        for packed in check.good_packed():
+            rows += 1
+            for rec in packed:
+                records[rec[2]] += 1  # a node's kind, a relationship's type
+                if rec[0] == 0:
+                    nodes.append(rec[1:])
+                else:
+                    rels.append(rec[1:])
+            if len(nodes) + len(rels) >= batch_size:
+                _add_summary(result, upsert_rows(nodes, rels))
+                nodes, rels = [], []
+                if progress is not None:
+                    progress("writing", rows, rows / total)
+        if nodes or rels:
+            _add_summary(result, upsert_rows(nodes, rels))
+        result.rows_written = rows
+        if progress is not None:
+            progress("writing", rows, 1.0)
+
+
+def _write_scope(check: _Check, sink: Sink) -> contextlib.AbstractContextManager[Any]:
+    """The sink's transaction around a whole load, in bulk mode for a large one."""
+    transaction = getattr(sink, "transaction", None)
+    if not callable(transaction):
+        return contextlib.nullcontext()
+    bulk = check.rows_good >= _BULK_ROWS and _takes(transaction, "bulk")
+    scope: contextlib.AbstractContextManager[Any] = (
+        transaction(bulk=True) if bulk else transaction()
+    )
+    return scope
+
+
+def _add_summary(result: LoadResult, summary: Any) -> None:
     if result.summary is None:
         result.summary = summary
     else:
         result.summary.add(summary)
+
+
+def _flush(sink: Sink, nodes: list[Node], rels: list[Relationship], result: LoadResult) -> None:
+    if not nodes and not rels:
+        return
+    _add_summary(result, sink.upsert(nodes, rels))
     nodes.clear()
     rels.clear()
 

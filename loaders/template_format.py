@@ -51,7 +51,8 @@ Record = Node | Relationship
 #: A record as a plain tuple (what the spill file holds):
 #: ``(0, id, kind, key, properties, sources, evidence, origins)`` for a node,
 #: ``(1, source, type, target, key, properties, sources, evidence, origins)`` for a
-#: relationship.
+#: relationship. Without its tag, a record is a store's row (``NodeRow`` / ``RelRow`` in
+#: ``graph_service.storage.records``), which ``upsert_rows`` takes as it is.
 Packed = tuple[Any, ...]
 
 

@@ -18,10 +18,14 @@ from graph_service.storage.records import (
     EdgeList,
     Neighbor,
     Node,
+    NodeRow,
     Page,
     Relationship,
+    RelRow,
     Stats,
     WriteSummary,
+    node_of,
+    rel_of,
 )
 from schema import Value
 
@@ -114,3 +118,30 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class RowWriter(Protocol):
+    """A store with a bulk write path: :meth:`Store.upsert` of plain rows.
+
+    A loader holds every fact as a tuple already; building a :class:`Node` or
+    :class:`Relationship` for each, only for the store to take it apart again, costs as
+    much as storing it. Stores without this path are written through
+    :func:`upsert_rows`, which builds the records.
+    """
+
+    def upsert_rows(
+        self, nodes: Iterable[NodeRow], relationships: Iterable[RelRow] = ()
+    ) -> WriteSummary:
+        """Exactly :meth:`Store.upsert` of ``map(node_of, nodes)``,
+        ``map(rel_of, relationships)``."""
+        ...
+
+
+def upsert_rows(
+    store: Store, nodes: Iterable[NodeRow], relationships: Iterable[RelRow] = ()
+) -> WriteSummary:
+    """Write rows through the store's bulk path, or as records through ``upsert``."""
+    if isinstance(store, RowWriter):
+        return store.upsert_rows(nodes, relationships)
+    return store.upsert(map(node_of, nodes), map(rel_of, relationships))

@@ -26,6 +26,10 @@ __all__ = [
     "Relationship",
     "Stats",
     "WriteSummary",
+    "node_of",
+    "node_row",
+    "rel_of",
+    "rel_row",
 ]
 
 T = TypeVar("T")
@@ -39,6 +43,24 @@ NodeRow = tuple[str, str, str, Mapping[str, Value], tuple[str, ...], str | None,
 RelRow = tuple[
     str, str, str, str, Mapping[str, Value], tuple[str, ...], str | None, tuple[str, ...]
 ]
+
+
+def node_row(n: Node) -> NodeRow:
+    p = n.provenance
+    return (n.id, n.kind, n.key, n.properties, p.sources, p.evidence, p.origins)
+
+
+def rel_row(r: Relationship) -> RelRow:
+    p = r.provenance
+    return (r.source, r.type, r.target, r.key, r.properties, p.sources, p.evidence, p.origins)
+
+
+def node_of(row: NodeRow) -> Node:
+    return Node(row[0], row[1], row[2], row[3], Provenance(row[4], row[5], row[6]))
+
+
+def rel_of(row: RelRow) -> Relationship:
+    return Relationship(row[0], row[1], row[2], row[3], row[4], Provenance(row[5], row[6], row[7]))
 
 
 class Direction(StrEnum):

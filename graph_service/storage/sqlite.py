@@ -35,6 +35,8 @@ from graph_service.storage.records import (
     RelRow,
     Stats,
     WriteSummary,
+    node_row,
+    rel_row,
 )
 from graph_service.storage.sqlite_rows import (
     NODE_INDEX,
@@ -42,14 +44,10 @@ from graph_service.storage.sqlite_rows import (
     Fill,
     dedupe_nodes,
     dedupe_relationships,
-    node_row,
-    rel_row,
     write_nodes,
     write_relationships,
 )
-from graph_service.storage.sqlite_rows import (
-    split as _split,
-)
+from graph_service.storage.sqlite_rows import split as _split
 from graph_service.storage.text import normalize
 from schema import NODE_KIND_BY_NAME, Value, node_kind, relationship_type
 

@@ -29,6 +29,10 @@ from graph_service.storage.records import (
     Relationship,
     RelRow,
     WriteSummary,
+    node_of,
+    node_row,
+    rel_of,
+    rel_row,
 )
 from graph_service.storage.text import search_text_of
 
@@ -80,24 +84,6 @@ def split(text: str) -> tuple[str, ...]:
 
 
 # -- records <-> rows ---------------------------------------------------------------------
-
-
-def node_row(n: Node) -> NodeRow:
-    p = n.provenance
-    return (n.id, n.kind, n.key, n.properties, p.sources, p.evidence, p.origins)
-
-
-def rel_row(r: Relationship) -> RelRow:
-    p = r.provenance
-    return (r.source, r.type, r.target, r.key, r.properties, p.sources, p.evidence, p.origins)
-
-
-def node_of(row: NodeRow) -> Node:
-    return Node(row[0], row[1], row[2], row[3], Provenance(row[4], row[5], row[6]))
-
-
-def rel_of(row: RelRow) -> Relationship:
-    return Relationship(row[0], row[1], row[2], row[3], row[4], Provenance(row[5], row[6], row[7]))
 
 
 def node_values(row: NodeRow) -> tuple[str, str, str | None, str, str]:
