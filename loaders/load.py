@@ -206,7 +206,11 @@ def _write_rows(
     """:func:`_write` for a sink with a bulk path: packed records go over as they are
     (the tag dropped: the rest is the store's row layout, see ``Packed``)."""
     total = max(check.rows_good, 1)
+    # What the check accepted is what is written, unless rows turned bad after it.
+    recount = check.late_bad
     records = result.records
+    if not recount:
+        records.update(check.accepted)
     with _write_scope(check, sink):
         nodes: list[Packed] = []
         rels: list[Packed] = []
@@ -214,7 +218,8 @@ def _write_rows(
         for packed in check.good_packed():
             rows += 1
             for rec in packed:
-                records[rec[2]] += 1  # a node's kind, a relationship's type
+                if recount:
+                    records[rec[2]] += 1  # a node's kind, a relationship's type
                 if rec[0] == 0:
                     nodes.append(rec[1:])
                 else:
