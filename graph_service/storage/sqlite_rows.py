@@ -146,7 +146,15 @@ class Fill:
         #: hashes of the relationship identities stored, while their index is off
         self.seen: set[int] | None = None
         if "rels_by_identity" in named and _rows(db, "rels") <= _FILL_LIMIT:
-            self.seen = {hash(r) for r in db.execute("SELECT src, type, dst, key FROM rels")}
+            self.seen = set(
+                map(
+                    hash,
+                    db.execute(
+                        "SELECT s.id, r.type, d.id, r.key FROM rels r "
+                        "JOIN nodes s ON s.rowid = r.src JOIN nodes d ON d.rowid = r.dst"
+                    ),
+                )
+            )
             db.execute("DROP INDEX rels_by_identity")
 
     def restore_rel_index(self) -> None:
@@ -295,7 +303,7 @@ def write_relationships(
         raise StoreError(f"relationships name nodes that do not exist: {shown}") from None
     existing: dict[tuple[str, str, str, str], Relationship] = {}
     if fill is not None and fill.seen is not None:
-        hashes = {hash(r[:4]) for r in rows}
+        hashes = set(map(hash, batch))  # of (source id, type, target id, key)
         if len(hashes) == len(rows) and fill.seen.isdisjoint(hashes):
             db.executemany(_INSERT_REL, rows)  # all new: no index to consult
             fill.seen |= hashes
