@@ -1,0 +1,116 @@
+"""A GraphQL execution context that completes plain leaf fields without the general path.
+
+Chains and rankings answer with tens of thousands of scalar fields (a 10,000-hop chain
+selects about 50,000). graphql-core spends most of that time on bookkeeping that a plain
+attribute does not need: a resolve-info object per field, awaitable checks, and the
+generic ``complete_value`` dispatch. For a field that strawberry resolves by reading an
+attribute (no resolver, no arguments, no field extension) and whose type is a scalar or
+an enum, the answer is exactly ``coerce_output_value(getattr(source, name))``; this
+context computes just that. Whenever the general path could say something else — a
+null for a non-null field, a value the scalar rejects, middleware, an exception — it
+steps aside and the general path runs as before, so errors read exactly as they did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import (
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    Undefined,
+    is_leaf_type,
+)
+from graphql.pyutils import Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+#: (resolve, leaf type, non-null) of a plain leaf field, or None when it is not one.
+LeafPlan = tuple[Callable[..., Any], GraphQLLeafType, bool] | None
+
+#: The name strawberry gives the resolver of a field that only reads an attribute.
+_BASIC_RESOLVER = "_get_basic_result"
+
+
+def leaf_plan(field: GraphQLField) -> LeafPlan:
+    """How to complete ``field`` directly, if it is a plain leaf field."""
+    resolve = field.resolve
+    if resolve is None or field.args:
+        return None
+    if getattr(resolve, "__name__", "") != _BASIC_RESOLVER:
+        return None
+    if not getattr(resolve, "_is_default", False):
+        return None
+    field_type = field.type
+    non_null = isinstance(field_type, GraphQLNonNull)
+    leaf = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+    if not is_leaf_type(leaf):
+        return None
+    return resolve, leaf, non_null
+
+
+class LeafFastExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context, with plain leaf fields completed directly."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Each field's plan, worked out once per request.
+        self._plans: dict[tuple[str, str], LeafPlan] = {}
+
+    def _plan(self, parent_type: GraphQLObjectType, name: str) -> LeafPlan:
+        key = (parent_type.name, name)
+        try:
+            return self._plans[key]
+        except KeyError:
+            field = self.schema.get_field(parent_type, name)
+            plan = leaf_plan(field) if field is not None else None
+            if plan is not None and self._wrapped(plan[0]):
+                plan = None  # a middleware wraps the resolver: the general path calls it
+            self._plans[key] = plan
+            return plan
+
+    def _wrapped(self, resolve: Callable[..., Any]) -> bool:
+        middleware = self.middleware_manager
+        if not middleware:
+            return False
+        return middleware.get_field_resolver(resolve) is not resolve
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        first = field_details_list[0].node
+        plan = self._plan(parent_type, first.name.value)
+        if plan is not None and not first.arguments:
+            value = _complete_leaf(plan, source)
+            if value is not Undefined:
+                return value
+        return super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )
+
+
+def _complete_leaf(plan: tuple[Callable[..., Any], GraphQLLeafType, bool], source: Any) -> Any:
+    """The completed value, or ``Undefined`` when the general path must decide."""
+    resolve, leaf, non_null = plan
+    try:
+        value = resolve(source, None)
+    except Exception:
+        return Undefined
+    if value is None or value is Undefined:
+        return Undefined if non_null else None
+    if isinstance(value, Exception):
+        return Undefined
+    try:
+        coerced = leaf.coerce_output_value(value)
+    except Exception:
+        return Undefined
+    if coerced is None:
+        return Undefined
+    return coerced
