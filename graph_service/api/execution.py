@@ -77,23 +77,57 @@ class LeafFastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return False
         return middleware.get_field_resolver(resolve) is not resolve
 
-    def execute_field(
+    def execute_fields(
         self,
         parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: Any,
-        path: Path,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: dict[str, Any],
         position_context: Any,
     ) -> Any:
-        first = field_details_list[0].node
-        plan = self._plan(parent_type, first.name.value)
-        if plan is not None and not first.arguments:
-            value = _complete_leaf(plan, source)
-            if value is not Undefined:
-                return value
-        return super().execute_field(
-            parent_type, source, field_details_list, path, position_context
-        )
+        """Plain leaf fields directly; the others (and any leaf the general path must
+        decide) through graphql-core, then all in the order the query asked for them."""
+        leaves: dict[str, Any] = {}
+        rest: dict[str, Any] = {}
+        for response_name, field_details_list in grouped_field_set.items():
+            node = field_details_list[0].node
+            plan = self._plan(parent_type, node.name.value)
+            value = Undefined
+            if plan is not None and not node.arguments:
+                value = _complete_leaf(plan, source_value)
+            if value is Undefined:
+                rest[response_name] = field_details_list
+            else:
+                leaves[response_name] = value
+        if not rest:
+            return leaves
+        if not leaves:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        others = super().execute_fields(parent_type, source_value, path, rest, position_context)
+        if self.is_awaitable(others):
+
+            async def merged() -> dict[str, Any]:
+                return _in_order(grouped_field_set, leaves, await others)
+
+            return merged()
+        assert isinstance(others, dict)
+        return _in_order(grouped_field_set, leaves, others)
+
+
+def _in_order(
+    grouped_field_set: dict[str, Any], leaves: dict[str, Any], others: dict[str, Any]
+) -> dict[str, Any]:
+    """Both sets of results, in the query's order (a field the general path left out,
+    such as an unknown one, stays out)."""
+    out: dict[str, Any] = {}
+    for name in grouped_field_set:
+        if name in leaves:
+            out[name] = leaves[name]
+        elif name in others:
+            out[name] = others[name]
+    return out
 
 
 def _complete_leaf(plan: tuple[Callable[..., Any], GraphQLLeafType, bool], source: Any) -> Any:
