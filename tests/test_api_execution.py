@@ -46,6 +46,10 @@ class Query:
         bad = Item(name="b", count=2, colour=Colour.RED, required=None, broken="nope")  # type: ignore[arg-type]
         return [good, bad]
 
+    @strawberry.field
+    def maybe_items(self) -> list[Item | None]:
+        return [Item(name="c", count=3, colour=Colour.RED, required="y", broken=2), None]
+
 
 def _both(query: str) -> tuple[Any, Any]:
     """The answer (data and errors) of the general and the fast execution contexts."""
@@ -68,6 +72,21 @@ def test_fast_leaves_answer_like_the_general_path() -> None:
             {"name": "b", "count": 2, "colour": "RED", "shout": "B"},
         ]
     }
+
+
+def test_lists_of_plain_objects_answer_like_the_general_path() -> None:
+    general, fast = _both("{ items { name count colour } maybeItems { name count } }")
+    assert fast == general
+    assert fast[0] == {
+        "items": [
+            {"name": "a", "count": None, "colour": "RED"},
+            {"name": "b", "count": 2, "colour": "RED"},
+        ],
+        "maybeItems": [{"name": "c", "count": 3}, None],
+    }
+    general, fast = _both("{ items { n: name n2: name ... on Item { count } } }")
+    assert fast == general
+    assert fast[0]["items"][1] == {"n": "b", "n2": "b", "count": 2}
 
 
 def test_fast_leaves_report_null_and_coercion_errors_like_the_general_path() -> None:

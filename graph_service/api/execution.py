@@ -6,9 +6,11 @@ attribute does not need: a resolve-info object per field, awaitable checks, and 
 generic ``complete_value`` dispatch. For a field that strawberry resolves by reading an
 attribute (no resolver, no arguments, no field extension) and whose type is a scalar or
 an enum, the answer is exactly ``coerce_output_value(getattr(source, name))``; this
-context computes just that. Whenever the general path could say something else — a
-null for a non-null field, a value the scalar rejects, middleware, an exception — it
-steps aside and the general path runs as before, so errors read exactly as they did.
+context computes just that, and completes a list of objects that select only such fields
+(a chain's deliveries) item by item without graphql-core's per-item machinery. Whenever
+the general path could say something else — a null for a non-null field, a value the
+scalar rejects, middleware, an exception, @stream or @defer — it steps aside and the
+general path runs as before, so answers and errors read exactly as they did.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from graphql import (
     GraphQLField,
     GraphQLLeafType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     Undefined,
@@ -114,6 +117,61 @@ class LeafFastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return merged()
         assert isinstance(others, dict)
         return _in_order(grouped_field_set, leaves, others)
+
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[Any],
+        field_details_list: Any,
+        info: Any,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """A list of objects whose selected fields are all plain leaves, item by item
+        without the per-item completion machinery; any other list the general way."""
+        plain = self._plain_objects(return_type, field_details_list, result)
+        if plain is not None:
+            return plain
+        return super().complete_list_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def _plain_objects(
+        self, return_type: GraphQLList[Any], field_details_list: Any, result: Any
+    ) -> list[dict[str, Any]] | None:
+        item_type = return_type.of_type
+        if isinstance(item_type, GraphQLNonNull):
+            item_type = item_type.of_type
+        if not isinstance(item_type, GraphQLObjectType) or item_type.is_type_of is not None:
+            return None
+        if not isinstance(result, list | tuple):
+            return None
+        if any(details.node.directives for details in field_details_list):
+            return None  # @stream and the like: the general path
+        grouped_field_set, new_defer_usages, *_ = self.collect_subfields(
+            item_type, field_details_list
+        )
+        if new_defer_usages:
+            return None
+        plans = []
+        for response_name, details in grouped_field_set.items():
+            node = details[0].node
+            plan = self._plan(item_type, node.name.value)
+            if plan is None or node.arguments:
+                return None
+            plans.append((response_name, plan))
+        completed = []
+        for item in result:
+            if item is None or isinstance(item, Exception):
+                return None
+            row = {}
+            for response_name, plan in plans:
+                value = _complete_leaf(plan, item)
+                if value is Undefined:
+                    return None
+                row[response_name] = value
+            completed.append(row)
+        return completed
 
 
 def _in_order(
