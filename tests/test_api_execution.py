@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import gc
 from collections.abc import Iterator
+from operator import attrgetter
 from typing import Any
 
 import pytest
@@ -104,7 +105,9 @@ def test_chain_hop_scalars_take_the_fast_path() -> None:
     hop = service_schema._schema.get_type("ChainHop")
     assert hop is not None
     fields = hop.fields  # type: ignore[attr-defined]
-    assert leaf_plan(fields["issued"]) is not None
+    issued = leaf_plan(fields["issued"])
+    assert issued is not None
+    assert isinstance(issued[1], attrgetter)  # read in one C call
     assert leaf_plan(fields["directiveId"]) is not None
     assert leaf_plan(fields["lagDays"]) is not None
     assert leaf_plan(fields["recipients"]) is None  # a list of objects: the general path

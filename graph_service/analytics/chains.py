@@ -48,8 +48,12 @@ _BATCH_RELATIONSHIPS = 20_000
 _BATCH_NODES = 5_000
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TreeHop:
+    """A directive's place in a tree. Hops and deliveries are built by the ten thousand
+    for one long chain, so they are plain slotted records: a frozen dataclass pays an
+    ``object.__setattr__`` call for every field it sets."""
+
     directive: int
     level: int  # 0 for the origin
     parent: int | None  # the directive this one relays
@@ -335,7 +339,7 @@ def chain_of_command(p: Projection, node: int, max_levels: int = 50) -> CommandC
 # -- details through the store --------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Delivery:
     """A directive's arrival at one recipient."""
 
@@ -347,7 +351,7 @@ class Delivery:
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Hop:
     directive: str
     level: int

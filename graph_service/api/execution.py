@@ -16,6 +16,7 @@ general path runs as before, so answers and errors read exactly as they did.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
@@ -29,12 +30,16 @@ from graphql import (
 )
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.field import StrawberryField
 
-#: (resolve, leaf type, non-null) of a plain leaf field, or None when it is not one.
-LeafPlan = tuple[Callable[..., Any], GraphQLLeafType, bool] | None
+#: (resolve, read, leaf type, non-null) of a plain leaf field, or None when it is not
+#: one; ``read(source)`` gives what ``resolve(source, None)`` gives.
+LeafPlan = tuple[Callable[..., Any], Callable[[Any], Any], GraphQLLeafType, bool] | None
 
 #: The name strawberry gives the resolver of a field that only reads an attribute.
 _BASIC_RESOLVER = "_get_basic_result"
+#: Where strawberry keeps its own field definition on a graphql-core field.
+_DEFINITION = "strawberry-definition"
 
 
 def leaf_plan(field: GraphQLField) -> LeafPlan:
@@ -51,7 +56,21 @@ def leaf_plan(field: GraphQLField) -> LeafPlan:
     leaf = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
     if not is_leaf_type(leaf):
         return None
-    return resolve, leaf, non_null
+    return resolve, _reader(field, resolve), leaf, non_null
+
+
+def _reader(field: GraphQLField, resolve: Callable[..., Any]) -> Callable[[Any], Any]:
+    """``resolve(source, None)`` for a plain field is strawberry's ``get_result``, which
+    reads the attribute with its default resolver (``getattr`` unless configured): read
+    it in one C call when that is so."""
+    definition = (field.extensions or {}).get(_DEFINITION)
+    if (
+        isinstance(definition, StrawberryField)
+        and definition.base_resolver is None
+        and definition.default_resolver is getattr
+    ):
+        return attrgetter(definition.python_name)
+    return lambda source: resolve(source, None)
 
 
 class LeafFastExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -188,11 +207,13 @@ def _in_order(
     return out
 
 
-def _complete_leaf(plan: tuple[Callable[..., Any], GraphQLLeafType, bool], source: Any) -> Any:
+def _complete_leaf(
+    plan: tuple[Callable[..., Any], Callable[[Any], Any], GraphQLLeafType, bool], source: Any
+) -> Any:
     """The completed value, or ``Undefined`` when the general path must decide."""
-    resolve, leaf, non_null = plan
+    _, read, leaf, non_null = plan
     try:
-        value = resolve(source, None)
+        value = read(source)
     except Exception:
         return Undefined
     if value is None or value is Undefined:
