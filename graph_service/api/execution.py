@@ -34,7 +34,8 @@ from strawberry.types.field import StrawberryField
 
 #: (resolve, read, leaf type, non-null) of a plain leaf field, or None when it is not
 #: one; ``read(source)`` gives what ``resolve(source, None)`` gives.
-LeafPlan = tuple[Callable[..., Any], Callable[[Any], Any], GraphQLLeafType, bool] | None
+PlainLeaf = tuple[Callable[..., Any], Callable[[Any], Any], GraphQLLeafType, bool]
+LeafPlan = PlainLeaf | None
 
 #: The name strawberry gives the resolver of a field that only reads an attribute.
 _BASIC_RESOLVER = "_get_basic_result"
@@ -80,6 +81,7 @@ class LeafFastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         #: Each field's plan, worked out once per request.
         self._plans: dict[tuple[str, str], LeafPlan] = {}
+        self._list_plans: dict[tuple[Any, int], tuple[Any, list[tuple[str, PlainLeaf]] | None]] = {}
 
     def _plan(self, parent_type: GraphQLObjectType, name: str) -> LeafPlan:
         key = (parent_type.name, name)
@@ -158,12 +160,45 @@ class LeafFastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _plain_objects(
         self, return_type: GraphQLList[Any], field_details_list: Any, result: Any
     ) -> list[dict[str, Any]] | None:
+        if not isinstance(result, list | tuple):
+            return None
+        plans = self._list_plan(return_type, field_details_list)
+        if plans is None:
+            return None
+        completed = []
+        for item in result:
+            if item is None or isinstance(item, Exception):
+                return None
+            row = {}
+            for response_name, plan in plans:
+                value = _complete_leaf(plan, item)
+                if value is Undefined:
+                    return None
+                row[response_name] = value
+            completed.append(row)
+        return completed
+
+    def _list_plan(
+        self, return_type: GraphQLList[Any], field_details_list: Any
+    ) -> list[tuple[str, PlainLeaf]] | None:
+        """Each selected field's plan, if the list's items are objects that select only
+        plain leaves; worked out once per list field of the query (keyed, as
+        graphql-core's own memo, by the identity of the field list, kept alive here)."""
+        key = (return_type, id(field_details_list))
+        cached = self._list_plans.get(key)
+        if cached is not None:
+            return cached[1]
+        plans = self._work_out_list_plan(return_type, field_details_list)
+        self._list_plans[key] = (field_details_list, plans)
+        return plans
+
+    def _work_out_list_plan(
+        self, return_type: GraphQLList[Any], field_details_list: Any
+    ) -> list[tuple[str, PlainLeaf]] | None:
         item_type = return_type.of_type
         if isinstance(item_type, GraphQLNonNull):
             item_type = item_type.of_type
         if not isinstance(item_type, GraphQLObjectType) or item_type.is_type_of is not None:
-            return None
-        if not isinstance(result, list | tuple):
             return None
         if any(details.node.directives for details in field_details_list):
             return None  # @stream and the like: the general path
@@ -179,18 +214,7 @@ class LeafFastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if plan is None or node.arguments:
                 return None
             plans.append((response_name, plan))
-        completed = []
-        for item in result:
-            if item is None or isinstance(item, Exception):
-                return None
-            row = {}
-            for response_name, plan in plans:
-                value = _complete_leaf(plan, item)
-                if value is Undefined:
-                    return None
-                row[response_name] = value
-            completed.append(row)
-        return completed
+        return plans
 
 
 def _in_order(
@@ -207,9 +231,7 @@ def _in_order(
     return out
 
 
-def _complete_leaf(
-    plan: tuple[Callable[..., Any], Callable[[Any], Any], GraphQLLeafType, bool], source: Any
-) -> Any:
+def _complete_leaf(plan: PlainLeaf, source: Any) -> Any:
     """The completed value, or ``Undefined`` when the general path must decide."""
     _, read, leaf, non_null = plan
     try:
