@@ -21,6 +21,7 @@ Example (the issue's size; about 5-10 minutes on a quiet machine, a few GB of me
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -162,14 +163,16 @@ def cpu_of(calls: int) -> list[float]:
     return CPU[-calls:]
 
 
-def calibration() -> float:
-    """Seconds for ten million trivial Python steps (about 0.4 s on a quiet modern core):
-    says how busy or slow the machine was."""
+def calibration() -> str:
+    """Seconds for ten million trivial Python steps (about 0.4 s on a quiet modern core)
+    and the load average: say how busy or slow the machine was."""
     started = time.perf_counter()
     x = 0
     for i in range(10_000_000):
         x += i
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    return f"1e7 Python steps in {seconds:.2f} s (about 0.4 s when quiet); load average {load}"
 
 
 def gql(store: SqliteStore, query: str) -> dict[str, Any]:
@@ -250,7 +253,7 @@ def main() -> None:
     parser.add_argument("--store", type=Path, default=None, help="SQLite file (default: temp)")
     args = parser.parse_args()
     report = Report()
-    print(f"calibration: 1e7 Python steps in {calibration():.2f} s (about 0.4 s when quiet)")
+    print(f"calibration: {calibration()}")
 
     path = args.store or Path(tempfile.mkdtemp()) / "bench.db"
     if path.exists():
@@ -388,7 +391,7 @@ def main() -> None:
         )
         report.target(f"{depth + 1}-hop chain", f"{line_s:.2f} s", "1 s", line_s)
     store.close()
-    print(f"calibration: 1e7 Python steps in {calibration():.2f} s (about 0.4 s when quiet)")
+    print(f"calibration: {calibration()}")
     report.summary()
 
 

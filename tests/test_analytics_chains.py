@@ -286,6 +286,44 @@ def test_deliveries_are_the_first_recipients_by_id_however_many_there_are(store:
     assert ids == sorted(ids)
 
 
+def test_recipient_ids_alone_match_deliveries_with_parallel_targets(store: Store) -> None:
+    """Two TARGETS of one directive to one recipient (told apart by key) are two
+    deliveries whether or not their details are asked for; a directive that also
+    REQUIRES a poll keeps only its TARGETS as deliveries."""
+    relay_tree(store)
+    store.upsert(
+        [],
+        [
+            Relationship.create(
+                "Directive:d0",
+                "TARGETS",
+                "Authority:region-a",
+                {"received": "2023-08-03"},
+                key="again",
+            )
+        ],
+    )
+    detailed = """{ instructionChain(directiveId: "Directive:d0", fromOrigin: false) {
+        hops { directiveId recipientCount recipients { recipientId received } } } }"""
+    bare = """{ instructionChain(directiveId: "Directive:d0", fromOrigin: false) {
+        hops { directiveId recipientCount recipients { recipientId } } } }"""
+    full = run(store, detailed)["instructionChain"]["hops"]
+    assert full[0]["directiveId"] == "Directive:d0" and full[0]["recipientCount"] == 2
+    assert [d["recipientId"] for d in full[0]["recipients"]] == [
+        "Authority:region-a",
+        "Authority:region-a",
+        "Authority:region-b",
+    ]
+    assert run(store, bare)["instructionChain"]["hops"] == [
+        {
+            "directiveId": h["directiveId"],
+            "recipientCount": h["recipientCount"],
+            "recipients": [{"recipientId": d["recipientId"]} for d in h["recipients"]],
+        }
+        for h in full
+    ]
+
+
 def test_remembered_walks_give_the_same_chains_in_any_order(store: Store) -> None:
     relay_tree(store)
     relay_line(store, 40)

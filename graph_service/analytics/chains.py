@@ -36,21 +36,24 @@ from graph_service.analytics.reach import (
     staff_estimate,
 )
 from graph_service.storage.protocol import Store
-from graph_service.storage.records import Direction, Node, Provenance, Relationship
+from graph_service.storage.records import Direction, Node, Relationship
 from schema import Value
 from schema.dates import parse_iso
 from schema.errors import ModelError
 
 MAX_HOPS = 50_000
 _PAGE = 500
-_NO_PROVENANCE = Provenance((), None, ())
 #: Bounds on one ``relationships_of`` round trip when reading deliveries.
 _BATCH_RELATIONSHIPS = 20_000
 _BATCH_NODES = 5_000
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TreeHop:
+    """A directive's place in a tree. Hops and deliveries are built by the ten thousand
+    for one long chain, so they are plain slotted records: a frozen dataclass pays an
+    ``object.__setattr__`` call for every field it sets."""
+
     directive: int
     level: int  # 0 for the origin
     parent: int | None  # the directive this one relays
@@ -156,24 +159,34 @@ def chain_up(p: Projection, directive: int, keep: int = MAX_HOPS) -> ChainUp:
 
 def tree_hop(p: Projection, d: int, level: int, parent: int | None) -> TreeHop:
     """One directive's place in a tree: its issuers, recipients and what it requires."""
+    return hop_maker(p)(d, level, parent)
+
+
+def hop_maker(p: Projection) -> Callable[[int, int, int | None], TreeHop]:
+    """:func:`tree_hop` for many directives of one projection, its lookups done once."""
     codes = FlowCodes.of(p)
     out, inc = p.out_adjacency(), p.in_adjacency()
-    recipients: list[int] = []
-    requires: list[int] = []
-    for t, ty in out.of(d):
-        if ty == codes.targets:
-            recipients.append(t)
-        elif ty == codes.requires:
-            requires.append(t)
-    issuers = [s for s, ty in inc.of(d) if ty == codes.issued]
-    return TreeHop(
-        d,
-        level,
-        parent,
-        _by_id(p.node_ids, issuers),
-        _by_id(p.node_ids, recipients),
-        _by_id(p.node_ids, requires),
-    )
+    out_offsets, out_nbrs, out_types = out.offsets, out.nbrs, out.types
+    in_offsets, in_nbrs, in_types = inc.offsets, inc.nbrs, inc.types
+    targets, requires_code, issued = codes.targets, codes.requires, codes.issued
+    ids = p.node_ids
+
+    def make(d: int, level: int, parent: int | None) -> TreeHop:
+        lo, hi = out_offsets[d], out_offsets[d + 1]
+        recipients: list[int] = []
+        requires: list[int] = []
+        for t, ty in zip(out_nbrs[lo:hi], out_types[lo:hi], strict=True):
+            if ty == targets:
+                recipients.append(t)
+            elif ty == requires_code:
+                requires.append(t)
+        lo, hi = in_offsets[d], in_offsets[d + 1]
+        issuers = [s for s, ty in zip(in_nbrs[lo:hi], in_types[lo:hi], strict=True) if ty == issued]
+        return TreeHop(
+            d, level, parent, _by_id(ids, issuers), _by_id(ids, recipients), _by_id(ids, requires)
+        )
+
+    return make
 
 
 def _by_id(ids: Sequence[str], nodes: list[int]) -> list[int]:
@@ -181,6 +194,33 @@ def _by_id(ids: Sequence[str], nodes: list[int]) -> list[int]:
     if len(nodes) < 2:
         return nodes
     return sorted(set(nodes), key=ids.__getitem__)
+
+
+def relay_children(p: Projection) -> tuple[array[int], array[int]]:
+    """For each node, the distinct directives that relay it, in id order, as compressed
+    rows ``children[offsets[i]:offsets[i + 1]]``: the steps of :func:`instruction_tree`,
+    worked out once per projection rather than sorted again at every hop of every tree."""
+    found = p.derived.get("relay_children")
+    if found is None:
+        relays = FlowCodes.of(p).relays
+        ids, kinds = p.node_ids, p.node_kinds
+        per_node: dict[int, list[int]] = {}
+        if relays >= 0:
+            for s, e, ty in zip(p.sources, p.targets, p.types, strict=True):
+                if ty == relays and kinds[s] == "Directive":
+                    per_node.setdefault(e, []).append(s)
+        counts = [0] * (p.node_count + 1)
+        for e, newer in per_node.items():
+            per_node[e] = _by_id(ids, newer)
+            counts[e + 1] = len(per_node[e])
+        for i in range(p.node_count):
+            counts[i + 1] += counts[i]
+        children = array("i", bytes(4 * counts[-1]))
+        for e, newer in per_node.items():
+            children[counts[e] : counts[e] + len(newer)] = array("i", newer)
+        p.derived["relay_children"] = found = (array("i", counts), children)
+    assert isinstance(found, tuple)
+    return found
 
 
 def instruction_tree(
@@ -194,33 +234,30 @@ def instruction_tree(
     """The relay tree under ``directive`` (or under its origin when ``from_origin``),
     breadth-first, children in id order, at most ``max_hops`` directives."""
     budget = budget or Budget()
-    codes = FlowCodes.of(p)
-    inc = p.in_adjacency()
-    ids, kinds = p.node_ids, p.node_kinds
+    offsets, children = relay_children(p)
     origin = chain_up(p, directive, 1).origin if from_origin else directive
-    hops = [tree_hop(p, origin, 0, None)]
+    make = hop_maker(p)
+    hops = [make(origin, 0, None)]
     seen = {origin}
     truncated = False
     i = 0
     while i < len(hops):
         current = hops[i]
         i += 1
-        newer = _by_id(
-            ids,
-            [
-                n
-                for n, ty in inc.of(current.directive)
-                if ty == codes.relays and n not in seen and kinds[n] == "Directive"
-            ],
-        )
-        for n in newer:
-            if len(hops) >= max_hops:
-                truncated = True
+        d = current.directive
+        lo, hi = offsets[d], offsets[d + 1]
+        if hi > lo:
+            level = current.level + 1
+            for n in children[lo:hi]:
+                if n in seen:
+                    continue
+                if len(hops) >= max_hops:
+                    truncated = True
+                    break
+                seen.add(n)
+                hops.append(make(n, level, d))
+            if truncated:
                 break
-            seen.add(n)
-            hops.append(tree_hop(p, n, current.level + 1, current.directive))
-        if truncated:
-            break
         if i % 1000 == 0:
             budget.check("the instruction chain", "lower maxHops")
     if truncated:
@@ -302,7 +339,7 @@ def chain_of_command(p: Projection, node: int, max_levels: int = 50) -> CommandC
 # -- details through the store --------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Delivery:
     """A directive's arrival at one recipient."""
 
@@ -314,7 +351,7 @@ class Delivery:
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Hop:
     directive: str
     level: int
@@ -420,21 +457,30 @@ def deliveries_of(
     return found
 
 
-def _bare_deliveries(
-    p: Projection, directives: Sequence[int], limit: int
-) -> dict[int, list[Relationship]]:
-    """What :func:`deliveries_of` would return, with only source, type and target filled
-    in, from the projection alone: one per TARGETS relationship, by target id."""
-    targets = FlowCodes.of(p).targets
-    out = p.out_adjacency()
+def _bare_deliveries(p: Projection, limit: int) -> Callable[[TreeHop], list[Delivery]]:
+    """What :func:`deliveries_of` would give for a hop, with only the recipients filled
+    in, from the projection alone: one per TARGETS relationship, by recipient id."""
     ids = p.node_ids
-    found: dict[int, list[Relationship]] = {}
-    for d in directives:
-        if d in found:
-            continue
-        to = sorted((ids[t] for t, ty in out.of(d) if ty == targets))[:limit] if limit > 0 else []
-        found[d] = [Relationship(ids[d], "TARGETS", t, "", {}, _NO_PROVENANCE) for t in to]
-    return found
+    out = p.out_adjacency()
+    offsets, nbrs, types = out.offsets, out.nbrs, out.types
+    targets = FlowCodes.of(p).targets
+
+    def of(hop: TreeHop) -> list[Delivery]:
+        if limit <= 0 or not hop.recipients:
+            return []
+        d = hop.directive
+        lo, hi = offsets[d], offsets[d + 1]
+        if hi - lo == 1:  # its only relationship: the TARGETS one (it has a recipient)
+            to = [ids[hop.recipients[0]]]
+        else:
+            found = [
+                ids[t] for t, ty in zip(nbrs[lo:hi], types[lo:hi], strict=True) if ty == targets
+            ]
+            found.sort()
+            to = found[:limit]
+        return [Delivery(t, None, None, None, None, ()) for t in to]
+
+    return of
 
 
 def chain_details(
@@ -452,38 +498,28 @@ def chain_details(
     directive_ids = [ids[h.directive] for h in hops]
     parents = [ids[h.parent] for h in hops if h.parent is not None]
     nodes = fetch_nodes(list(dict.fromkeys([*directive_ids, *parents])))
+    delivered: dict[int, list[Relationship]] = {}
     if delivery_details:
         delivered = deliveries_of(store, p, [h.directive for h in hops], max_recipients)
-    else:
-        delivered = _bare_deliveries(p, [h.directive for h in hops], max_recipients)
+    bare = _bare_deliveries(p, max_recipients)
     out: list[Hop] = []
+    append = out.append
     for h, d_id in zip(hops, directive_ids, strict=True):
         node = nodes.get(d_id)
         props: Mapping[str, Value] = node.properties if node else {}
         issued = props.get("issued")
-        parent_issued = (
-            nodes[ids[h.parent]].properties.get("issued")
-            if h.parent is not None and ids[h.parent] in nodes
-            else None
-        )
-        recipients = {ids[r] for r in h.recipients}
-        deliveries = [
-            Delivery(
-                rel.target,
-                _text(rel.properties.get("received")),
-                _text(rel.properties.get("channel")),
-                days_between(issued, rel.properties.get("received")),
-                rel.provenance.evidence,
-                rel.provenance.sources,
-            )
-            for rel in delivered.get(h.directive, ())
-            if rel.target in recipients
-        ]
-        out.append(
+        parent = h.parent
+        parent_node = nodes.get(ids[parent]) if parent is not None else None
+        parent_issued = parent_node.properties.get("issued") if parent_node else None
+        if delivery_details:
+            deliveries = _detailed(p, h, delivered.get(h.directive, ()), issued)
+        else:
+            deliveries = bare(h)
+        append(
             Hop(
                 directive=d_id,
                 level=h.level,
-                relays=ids[h.parent] if h.parent is not None else None,
+                relays=ids[parent] if parent is not None else None,
                 issuers=[ids[i] for i in h.issuers],
                 title=_text(props.get("title")),
                 issued=_text(issued),
@@ -495,11 +531,33 @@ def chain_details(
                 requires=[ids[r] for r in h.requires],
                 evidence=node.provenance.evidence if node else None,
                 sources=node.provenance.sources if node else (),
-                recipient_count=len(recipients),
+                recipient_count=len(h.recipients),
                 deliveries=deliveries,
             )
         )
     return out
+
+
+def _detailed(
+    p: Projection, hop: TreeHop, rels: Sequence[Relationship], issued: Value | None
+) -> list[Delivery]:
+    """Deliveries from the stored TARGETS relationships, to the hop's recipients."""
+    if not rels:
+        return []
+    ids = p.node_ids
+    recipients = {ids[r] for r in hop.recipients}
+    return [
+        Delivery(
+            rel.target,
+            _text(rel.properties.get("received")),
+            _text(rel.properties.get("channel")),
+            days_between(issued, rel.properties.get("received")),
+            rel.provenance.evidence,
+            rel.provenance.sources,
+        )
+        for rel in rels
+        if rel.target in recipients
+    ]
 
 
 def staff_reached(

@@ -635,6 +635,7 @@ class AnalyticsQuery:
         v = _position(p.index(), id, info)
         found, truncated = chains_mod.directives_reaching(p, v, first, max_chain_hops)
         tree_hops: dict[tuple[int, int | None], chains_mod.TreeHop] = {}
+        make_hop = chains_mod.hop_maker(p)
         parents: list[int | None] = []  # per found directive: what its earliest hop relays
         for r in found:
             start = r.up.length - len(r.up.chain)  # the level of the earliest hop kept
@@ -642,7 +643,7 @@ class AnalyticsQuery:
             parents.append(parent)
             for level, d in enumerate(r.up.chain, start=start):
                 if (d, parent) not in tree_hops:
-                    tree_hops[d, parent] = chains_mod.tree_hop(p, d, level, parent)
+                    tree_hops[d, parent] = make_hop(d, level, parent)
                 parent = d
             budget.check("directivesReaching", "lower first or maxChainHops")
         details = chains_mod.chain_details(

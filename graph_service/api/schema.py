@@ -18,6 +18,8 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 
 from graph_service.api.analytics import AnalyticsQuery
+from graph_service.api.execution import LeafFastExecutionContext
+from graph_service.api.gc_pause import PauseCollectorDuringExecution
 from graph_service.api.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
 from graph_service.api.query import Query
 from graph_service.api.subgraph import SubgraphQuery
@@ -51,6 +53,8 @@ def build_schema() -> strawberry.Schema:
     return _Schema(
         query=merge_types("Query", (Query, AnalyticsQuery, SubgraphQuery)),
         types=list(KIND_TYPES.values()),
+        # Chains answer with tens of thousands of scalar fields: complete plain ones directly.
+        execution_context_class=LeafFastExecutionContext,
         extensions=[
             # Clients repeat the same few queries: parse and validate each once.
             lambda: ParserCache(maxsize=256),
@@ -58,6 +62,8 @@ def build_schema() -> strawberry.Schema:
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            # A big answer would otherwise set off full collections over the whole graph.
+            PauseCollectorDuringExecution,
             lambda: MaskErrors(
                 should_mask_error=_should_mask,
                 error_message="Internal error; the server log has the details.",
