@@ -196,7 +196,9 @@ class SqliteStore:
         self._epoch = -1
         self._data_version = -1
         self._last_rel_rowid = 0
-        self._sync(force=True)
+        # The mirror is built by the first read or write that needs it (every one syncs
+        # first): an export streams from its own connection and never does, and building
+        # it for a million nodes took 10 s and 1 GB.
 
     # -- keeping the mirror in step with the file ---------------------------------------
 
