@@ -81,9 +81,12 @@ def _node(
 
 
 def _edge(rel: Relationship, index: dict[str, str], tails: dict[tuple[object, ...], str]) -> str:
+    source, target = esc(rel.source), esc(rel.target)
+    # ``rel.id`` escaped, from the escaped ends ("->" is always there to escape).
+    suffix = f"#{esc(rel.key)}" if rel.key else ""
     return (
-        f'<edge id="{esc(rel.id)}" source="{esc(rel.source)}" target="{esc(rel.target)}" '
-        f'label="{rel.type}"><attvalues>{_attvalues(rel.properties, index)}'
+        f'<edge id="{source}-{rel.type}{suffix}-&gt;{target}" source="{source}" '
+        f'target="{target}" label="{rel.type}"><attvalues>{_attvalues(rel.properties, index)}'
         f"{_tail(tails, (rel.provenance, rel.type, rel.key), index)}"
     )
 
