@@ -103,3 +103,19 @@ def test_scans_check_names_before_reading(loaded: Store) -> None:
         loaded.scan_nodes("Martian")
     with pytest.raises((PressureGraphError, ValueError)):
         loaded.scan_relationships(["LIKES"])
+
+
+def test_property_maps_decode_in_batches_and_fall_back_row_by_row() -> None:
+    import json
+
+    from graph_service.storage.props import decode_many, decode_props
+
+    texts = ['{"a":1}', "{}", '{"b":[1,"ё"],"c":null}', '{ "d" : true }']
+    assert decode_many(texts) == [{"a": 1}, {}, {"b": [1, "ё"], "c": None}, {"d": True}]
+    assert decode_many([]) == []
+    # Two objects in one text would still make a valid array: the count gives it away.
+    with pytest.raises(json.JSONDecodeError):
+        decode_many(['{"a":1},{"b":2}', "{}"])
+    with pytest.raises(json.JSONDecodeError):
+        decode_props('{"a":1')
+    assert decode_props('["not a map"]') == ["not a map"]  # json.loads' answer, unchanged

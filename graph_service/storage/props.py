@@ -26,3 +26,21 @@ def decode_props(text: str) -> dict[str, Any]:
     if end != len(text) or not isinstance(value, dict):
         value = json.loads(text)
     return value  # type: ignore[no-any-return]
+
+
+def decode_many(texts: list[str]) -> list[dict[str, Any]]:
+    """Many stored property maps at once: scanned as one JSON array, which spends the
+    per-call cost once for a whole batch of rows. Any text that is not exactly one
+    object makes the batch fall back to :func:`decode_props` row by row."""
+    joined = "[" + ",".join(texts) + "]"
+    try:
+        value, end = _scan_once(joined, 0)
+    except StopIteration:
+        end, value = -1, None
+    if (
+        end == len(joined)
+        and len(value) == len(texts)
+        and all(type(v) is dict for v in value)
+    ):
+        return value  # type: ignore[no-any-return]
+    return [decode_props(t) for t in texts]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from graph_service.errors import StoreError
-from graph_service.storage.props import decode_props
+from graph_service.storage.props import decode_many, decode_props
 from graph_service.storage.records import (
     Adjacency,
     Adjacent,
@@ -128,10 +128,19 @@ def neighborhoods(
                 [*params, first],
             ):
                 found[row[0]].append(row[:-1])
+        props = iter(decode_many([r[7] for rows in found.values() for r in rows]))
         for anchor, rows in found.items():
             out[ids[anchor]] = Adjacency(
                 totals[anchor],
-                [Adjacent(rel_from_row(r[3:]), r[1], _DIRECTIONS[r[2]]) for r in rows],
+                [
+                    Adjacent(
+                        Relationship(r[3], r[4], r[5], r[6], next(props),
+                                     _provenance(r[8], r[9], r[10])),
+                        r[1],
+                        _DIRECTIONS[r[2]],
+                    )
+                    for r in rows
+                ],
             )
     return out
 
@@ -195,7 +204,9 @@ def scan_nodes(path: Path, kind: str | None) -> Iterator[Node]:
         where, params = "WHERE id >= ? AND id < ?", [f"{kind}:", f"{kind};"]
     sql = f"SELECT id, kind, key, props, sources, evidence, origins FROM nodes {where} ORDER BY id"
     for rows in _stream(path, sql, params):
-        yield from map(node_from_row, rows)
+        props = decode_many([r[3] for r in rows])
+        for row, p in zip(rows, props, strict=True):
+            yield Node(row[0], row[1], row[2], p, _provenance(row[4], row[5], row[6]))
 
 
 def scan_relationships(path: Path, rel_types: Collection[str] | None) -> Iterator[Relationship]:
@@ -213,4 +224,6 @@ def scan_relationships(path: Path, rel_types: Collection[str] | None) -> Iterato
         f"CROSS JOIN nodes d ON d.rowid = r.dst {where} ORDER BY s.id, r.type, d.id, r.key"
     )
     for rows in _stream(path, sql, params):
-        yield from map(rel_from_row, rows)
+        props = decode_many([r[4] for r in rows])
+        for r, p in zip(rows, props, strict=True):
+            yield Relationship(r[0], r[1], r[2], r[3], p, _provenance(r[5], r[6], r[7]))
