@@ -10,7 +10,7 @@ with records and ``store.upsert`` inside ``store.transaction(bulk=True)``, 50,00
    client, against a baseline measured in the same run: one ``get_nodes`` of the same
    node ids through the store protocol. Medians of 5 rounds.
 2. GEXF export of the whole network by the CLI in a child process (its peak RSS is
-   the export's peak memory), against a baseline in the same run: a child process that
+   the export's peak memory, VmHWM), against a baseline in the same run: a child process that
    reads every node and relationship as the export does (the store's scans), and writes
    nothing.
 
@@ -143,16 +143,38 @@ print(n, r)
 """
 
 
-def child(args: list[str]) -> tuple[float, float]:
-    """Run a child process: its wall time, and its own peak RSS in GB (from wait4)."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{args[:3]} failed with {proc.returncode}")
-    return seconds, usage.ru_maxrss / 1024 / 1024
+#: Runs a child's work (a module or code) and writes its own peak RSS (VmHWM) on exit.
+#: Peak from wait4 (ru_maxrss) would not do: Linux carries the parent's peak across
+#: fork and exec, so every child reported this process's 1.5 GB (store, subgraph).
+PEAK = """
+import atexit, os, runpy, sys
+def report():
+    with open("/proc/self/status") as f:
+        kb = next(line.split()[1] for line in f if line.startswith("VmHWM:"))
+    with open(os.environ["BENCH_PEAK_FILE"], "w") as out:
+        out.write(kb)
+atexit.register(report)
+kind, what, *rest = sys.argv[1:]
+sys.argv = [what, *rest]
+if kind == "module":
+    runpy.run_module(what, run_name="__main__", alter_sys=True)
+else:
+    exec(compile(what, "<bench child>", "exec"), {"__name__": "__main__"})
+"""
+
+
+def child(kind: str, what: str, args: list[str]) -> tuple[float, float]:
+    """Run a child process (``kind`` "module" or "code"): its wall time, and its own
+    peak RSS in GB."""
+    with tempfile.NamedTemporaryFile("r", suffix=".peak") as peak:
+        env = {**os.environ, "BENCH_PEAK_FILE": peak.name}
+        t = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", PEAK, kind, what, *args],
+                              stdout=subprocess.DEVNULL, env=env, check=False)
+        seconds = time.perf_counter() - t
+        if proc.returncode != 0:
+            raise SystemExit(f"{kind} {what[:40]!r} failed with {proc.returncode}")
+        return seconds, int(peak.read() or 0) / 1024 / 1024
 
 
 def main() -> None:
@@ -180,10 +202,10 @@ def main() -> None:
               f"(medians of 5); baseline get_nodes of the same ids {base * 1000:.0f} ms; "
               f"ratios {sub / base:.1f}x and {decoded / base:.1f}x")
 
-        read_s, read_gb = child([sys.executable, "-c", READ_ONLY, str(path)])
+        read_s, read_gb = child("code", READ_ONLY, [str(path)])
         out = Path(tmp) / "bench.gexf"
-        gexf_s, gexf_gb = child([sys.executable, "-m", "graph_service.cli", "export",
-                                 "--store", f"sqlite:///{path}", "--format", "gexf",
+        gexf_s, gexf_gb = child("module", "graph_service.cli",
+                                ["export", "--store", f"sqlite:///{path}", "--format", "gexf",
                                  "-o", str(out)])
         print(f"GEXF export of {n:,} nodes and {r:,} relationships: {gexf_s:.1f}s, "
               f"{out.stat().st_size / 1e6:,.0f} MB written, peak RSS {gexf_gb:.2f} GB; "
