@@ -130,11 +130,12 @@ def neighborhoods(
                 found[row[0]].append(row[:-1])
         props = iter(decode_many([r[7] for rows in found.values() for r in rows]))
         for anchor, rows in found.items():
-            out[ids[anchor]] = Adjacency(
+            me = ids[anchor]
+            out[me] = Adjacency(
                 totals[anchor],
                 [
                     Adjacent(
-                        Relationship(r[3], r[4], r[5], r[6], next(props),
+                        Relationship(r[3] or me, r[4], r[5] or me, r[6], next(props),
                                      _provenance(r[8], r[9], r[10])),
                         r[1],
                         _DIRECTIONS[r[2]],
@@ -155,13 +156,16 @@ def _arms(
 ) -> tuple[str, list[Any]]:
     """Rows ``(anchor, other, dir, ...relationship columns)`` of the anchors' relationships."""
     marks = ",".join("?" * len(anchors))
-    other = {"src": ("d.id", "'out'"), "dst": ("s.id", "'in'")}
+    # The anchor's own end is left NULL (the caller knows its id): one join, not two.
+    arm = {
+        "src": "d.id AS other, 'out' AS dir, NULL AS src, r.type AS type, d.id AS dst",
+        "dst": "s.id AS other, 'in' AS dir, s.id AS src, r.type AS type, NULL AS dst",
+    }
+    join = {"src": "JOIN nodes d ON d.rowid = r.dst", "dst": "JOIN nodes s ON s.rowid = r.src"}
     sql = " UNION ALL ".join(
-        f"SELECT r.{end} AS anchor, {other[end][0]} AS other, {other[end][1]} AS dir, "
-        "s.id AS src, r.type AS type, d.id AS dst, r.key AS key, r.props AS props, "
+        f"SELECT r.{end} AS anchor, {arm[end]}, r.key AS key, r.props AS props, "
         "r.sources AS sources, r.evidence AS evidence, r.origins AS origins FROM rels r "
-        f"JOIN nodes s ON s.rowid = r.src JOIN nodes d ON d.rowid = r.dst "
-        f"WHERE r.{end} IN ({marks}){type_sql}"
+        f"{join[end]} WHERE r.{end} IN ({marks}){type_sql}"
         for end in ends
     )
     return sql, [*anchors, *type_params] * len(ends)
