@@ -222,7 +222,7 @@ def test_http_export_rejects_unknown_formats_and_filters(client: TestClient) -> 
     assert "unknown node kind 'Martian'" in response.json()["error"]
 
 
-def test_export_streams_pages_without_reading_everything_first(store: Store) -> None:
+def test_export_streams_scans_without_reading_everything_first(store: Store) -> None:
     load_case(store)
     calls: list[str] = []
 
@@ -236,16 +236,15 @@ def test_export_streams_pages_without_reading_everything_first(store: Store) -> 
 
             return wrapped
 
-    source = ExportSource(Counting(), page_size=4)  # type: ignore[arg-type]
+    source = ExportSource(Counting())  # type: ignore[arg-type]
     nodes = source.nodes()
     next(nodes)
-    assert calls == ["find_nodes"]  # one page read, not the whole graph
+    assert calls == ["scan_nodes"]  # one streamed query, no page queries
     rels = source.relationships()
     next(rels)
-    assert calls == ["find_nodes", "relationships"]
-    total = 1 + sum(1 for _ in nodes)
-    assert total == sum(CASE_NODES.values())
-    assert calls.count("find_nodes") == -(-total // 4)
+    assert calls == ["scan_nodes", "scan_relationships"]
+    assert 1 + sum(1 for _ in nodes) == sum(CASE_NODES.values())
+    assert calls == ["scan_nodes", "scan_relationships"]
 
 
 def test_projection_filters_on_evidence_and_region(store: Store) -> None:

@@ -34,31 +34,35 @@ _check_names()
 
 
 def node_element(node: Node, **extra: Any) -> dict[str, Any]:
-    data: dict[str, Any] = dict(node.properties)
-    data.update(
-        id=node.id,
-        kind=node.kind,
-        key=node.key,
-        label=node.label,
-        evidence=node.provenance.evidence,
-        sources=list(node.provenance.sources),
-        origins=list(node.provenance.origins),
-    )
-    data.update(extra)
+    # Built as one literal: subgraph and the cytoscape export make one per node.
+    p = node.provenance
+    data: dict[str, Any] = {
+        **node.properties,
+        "id": node.id,
+        "kind": node.kind,
+        "key": node.key,
+        "label": node.label,
+        "evidence": p.evidence,
+        "sources": list(p.sources),
+        "origins": list(p.origins),
+        **extra,
+    }
     return {"group": "nodes", "data": data, "classes": node.kind}
 
 
-def edge_element(rel: Relationship) -> dict[str, Any]:
-    data: dict[str, Any] = dict(rel.properties)
-    data.update(
-        id=rel.id,
-        source=rel.source,
-        target=rel.target,
-        kind=rel.type,
-        key=rel.key,
-        label=rel.type,
-        evidence=rel.provenance.evidence,
-        sources=list(rel.provenance.sources),
-        origins=list(rel.provenance.origins),
-    )
+def edge_element(rel: Relationship, rel_id: str | None = None) -> dict[str, Any]:
+    """``rel_id``: ``rel.id`` when the caller has it already (it is built per call)."""
+    p = rel.provenance
+    data: dict[str, Any] = {
+        **rel.properties,
+        "id": rel.id if rel_id is None else rel_id,
+        "source": rel.source,
+        "target": rel.target,
+        "kind": rel.type,
+        "key": rel.key,
+        "label": rel.type,
+        "evidence": p.evidence,
+        "sources": list(p.sources),
+        "origins": list(p.origins),
+    }
     return {"group": "edges", "data": data, "classes": rel.type}

@@ -1,6 +1,8 @@
 """What an export reads: every node and relationship of the graph or of a projection,
-streamed from the store a page at a time so memory stays bounded by the page size
-(plus, for a projection, the set of node ids it keeps).
+streamed from the store's scans (one query each, read in batches as the writer consumes
+them), so memory stays bounded by a batch (plus, for a projection, the set of node ids
+it keeps). Paging would repeat a count and a seek per page: most of an export's time on
+a million records.
 
 A projection here keeps what the analytics projection keeps (node kinds, relationship
 types, region, date window, minimum evidence); exports always write relationships in
@@ -17,9 +19,6 @@ from graph_service.analytics.projection import ProjectionSpec, build_projection,
 from graph_service.storage import Node, Relationship, Store
 from schema import Evidence
 
-#: Records a page; large pages mean fewer round trips (and count queries) per export.
-PAGE = 20_000
-
 
 @dataclass
 class ExportSource:
@@ -31,7 +30,6 @@ class ExportSource:
     store: Store
     projection: ProjectionSpec | None = None
     scores: dict[str, dict[str, float]] = field(default_factory=dict)
-    page_size: int = PAGE
     _keep: set[str] | None = field(default=None, init=False, repr=False)
 
     def _kept_ids(self) -> set[str] | None:
@@ -47,37 +45,26 @@ class ExportSource:
             list(self.projection.node_kinds) if self.projection is not None else [None]
         )
         for kind in kinds:
-            after: str | None = None
-            while True:
-                page = self.store.find_nodes(kind, None, first=self.page_size, after=after)
-                for node in page.items:
-                    if keep is None or node.id in keep:
-                        yield node
-                if not page.has_next_page:
-                    break
-                after = page.end_cursor
+            for node in self.store.scan_nodes(kind):
+                if keep is None or node.id in keep:
+                    yield node
 
     def relationships(self) -> Iterator[Relationship]:
         keep = self._kept_ids()
         spec = self.projection
         types = list(spec.rel_types) if spec is not None and spec.rel_types else None
         strength = Evidence(spec.min_evidence).strength if spec and spec.min_evidence else 0
-        after: str | None = None
-        while True:
-            page = self.store.relationships(types, first=self.page_size, after=after)
-            for rel in page.items:
-                if keep is not None and (rel.source not in keep or rel.target not in keep):
-                    continue
-                if strength and not _strong_enough(rel, strength):
-                    continue
-                if spec is not None and (spec.date_from or spec.date_to) and any(
-                    outside_window(rel.properties.get(p), spec) for p in ("received", "date")
-                ):
-                    continue
-                yield rel
-            if not page.has_next_page:
-                break
-            after = page.end_cursor
+        window = spec is not None and bool(spec.date_from or spec.date_to)
+        for rel in self.store.scan_relationships(types):
+            if keep is not None and (rel.source not in keep or rel.target not in keep):
+                continue
+            if strength and not _strong_enough(rel, strength):
+                continue
+            if window and spec is not None and any(
+                outside_window(rel.properties.get(p), spec) for p in ("received", "date")
+            ):
+                continue
+            yield rel
 
 
 def _strong_enough(rel: Relationship, strength: int) -> bool:

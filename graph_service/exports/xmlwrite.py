@@ -3,14 +3,13 @@ the values of one node or relationship, and chunked output."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
 
 from graph_service.exports.attributes import cell_text
-from graph_service.exports.cells import neutralize_cell
+from graph_service.exports.cells import FORMULA_TRIGGERS, neutralize_cell
 from graph_service.storage import Node, Relationship
 from schema import ValueType
 
@@ -20,21 +19,35 @@ _XML_ILLEGAL = {c: None for c in range(0x20) if c not in (0x9, 0xA, 0xD)}
 
 def xml_text(value: Any) -> str:
     """Escaped text of one attribute value; text (and lists of it) neutralized."""
-    if isinstance(value, str):
-        return _text_cell(value)
+    if type(value) is str:
+        return text_value(value)
     if isinstance(value, list | tuple):
         return _list_cell(tuple(value))
     return esc(cell_text(value))
 
 
+def text_value(text: str) -> str:
+    """``esc(neutralize_cell(text))``, with a fast path for the common case: printable
+    text (no tab, line break or control character) that starts no formula. Exports call
+    this for millions of distinct names and keys, where a cache would only miss."""
+    if text.isprintable() and not text.startswith(_QUOTED):
+        if "&" in text or "<" in text or ">" in text or '"' in text:
+            return _escape_printable(text)
+        return text
+    return _text_cell(text)
+
+
+_QUOTED = (*FORMULA_TRIGGERS, "'")
+
+
 @lru_cache(maxsize=8192)
 def _text_cell(text: str) -> str:
-    # Exports repeat the same kinds, grades, roles and regions millions of times.
     return esc(neutralize_cell(text))
 
 
 @lru_cache(maxsize=8192)
 def _list_cell(items: tuple[str, ...]) -> str:
+    # Sources and origins lists repeat across millions of records.
     return esc(neutralize_cell(cell_text(items)))
 
 
@@ -42,12 +55,17 @@ def esc(text: str) -> str:
     """Escaped for XML element text and double-quoted attributes alike; control
     characters that XML 1.0 cannot carry are dropped, and line breaks and tabs are kept
     as character references so parsers do not normalize them away."""
-    if _PLAIN.fullmatch(text):
+    if text.isprintable():  # no character below U+0020 (nor some others: slow path)
+        if "&" in text or "<" in text or ">" in text or '"' in text:
+            return _escape_printable(text)
         return text
     return escape(text.translate(_XML_ILLEGAL), _ENTITIES)
 
 
-_PLAIN = re.compile(r'[^&<>"\x00-\x1f]*')
+def _escape_printable(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
 
 
 _ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
@@ -85,6 +103,19 @@ def edge_values(rel: Relationship) -> dict[str, Any]:
     if rel.provenance.origins:
         values["origins"] = rel.provenance.origins
     return values
+
+
+def batched(records: Iterator[str], size: int = 1000) -> Iterator[str]:
+    """Records joined a thousand at a time: :func:`chunked` then handles a few large
+    strings instead of millions of small ones."""
+    buffer: list[str] = []
+    for record in records:
+        buffer.append(record)
+        if len(buffer) >= size:
+            yield "".join(buffer)
+            buffer.clear()
+    if buffer:
+        yield "".join(buffer)
 
 
 def chunked(pieces: Iterator[str], size: int = CHUNK) -> Iterator[str]:

@@ -3,6 +3,8 @@
 from graph_service.storage.open import DEFAULT_STORE_URL, open_store, store_url_from_env
 from graph_service.storage.protocol import Store
 from graph_service.storage.records import (
+    Adjacency,
+    Adjacent,
     Direction,
     EdgeList,
     Neighbor,
@@ -16,6 +18,8 @@ from graph_service.storage.records import (
 
 __all__ = [
     "DEFAULT_STORE_URL",
+    "Adjacency",
+    "Adjacent",
     "Direction",
     "EdgeList",
     "Neighbor",

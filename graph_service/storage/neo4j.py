@@ -53,9 +53,10 @@ import neo4j
 from neo4j import exceptions as neo4j_errors
 
 from graph_service.errors import InvalidArgument, StoreError, StoreUnavailable
-from graph_service.storage import cursors
+from graph_service.storage import cursors, neo4j_scan
 from graph_service.storage.mirror import KIND_CODES, TYPE_CODES, TYPE_NAMES
 from graph_service.storage.records import (
+    Adjacency,
     Direction,
     EdgeList,
     Neighbor,
@@ -662,6 +663,44 @@ class Neo4jStore:
             return [found[k] for k in sorted(found)]
 
         return self._read("reading relationships", run)
+
+    def neighborhoods(
+        self,
+        node_ids: Sequence[str],
+        rel_types: Collection[str] | None = None,
+        direction: Direction = Direction.BOTH,
+        first: int = 50,
+    ) -> dict[str, Adjacency]:
+        types = _type_pattern(rel_types)
+        direction = Direction(direction)
+        ids = list(dict.fromkeys(node_ids))
+
+        def run(tx: neo4j.ManagedTransaction) -> dict[str, Adjacency]:
+            found: dict[str, Adjacency] = {}
+            for chunk in _chunks(ids, 1000):
+                found.update(neo4j_scan.neighborhoods(tx, list(chunk), types, direction, first))
+            return {i: found[i] for i in ids if i in found}  # in the order asked
+
+        return self._read("reading neighbours", run) if ids else {}
+
+    def scan_nodes(self, kind: str | None = None) -> Iterator[Node]:
+        label = "Node" if kind is None else _KIND_LABELS[node_kind(kind).name]
+        return self._scan("reading nodes", lambda s: neo4j_scan.scan_nodes(s, label, kind))
+
+    def scan_relationships(
+        self, rel_types: Collection[str] | None = None
+    ) -> Iterator[Relationship]:
+        types = _type_pattern(rel_types)
+        return self._scan(
+            "reading relationships", lambda s: neo4j_scan.scan_relationships(s, types)
+        )
+
+    def _scan(self, action: str, rows: Callable[[neo4j.Session], Iterator[T]]) -> Iterator[T]:
+        # A generator: the session (and its query) stay open while the caller consumes.
+        with self._errors(action), self._driver.session(
+            default_access_mode=neo4j.READ_ACCESS
+        ) as session:
+            yield from rows(session)
 
     def stats(self) -> Stats:
         # One row of counts the planner reads from Neo4j's count store.

@@ -5,15 +5,19 @@ Ordering contracts, so both stores give the same answers:
 * ``find_nodes`` orders by node id (code point order); the cursor is the last id.
 * ``search`` orders by node id.
 * ``neighbors`` orders by (neighbour id, relationship type, direction, relationship key);
-  the cursor encodes that tuple (see :mod:`graph_service.storage.cursors`).
+  the cursor encodes that tuple (see :mod:`graph_service.storage.cursors`);
+  ``neighborhoods`` takes each node's first relationships in that same order.
+* ``relationships`` and ``scan_relationships`` order by (source, type, target, key);
+  ``scan_nodes`` orders by node id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from graph_service.storage.records import (
+    Adjacency,
     Direction,
     EdgeList,
     Neighbor,
@@ -105,6 +109,36 @@ class Store(Protocol):
         Not paginated: the caller bounds how many nodes it asks about. Traversals use it to
         read a whole frontier's relationships in one round trip.
         """
+        ...
+
+    def neighborhoods(
+        self,
+        node_ids: Sequence[str],
+        rel_types: Collection[str] | None = None,
+        direction: Direction = Direction.BOTH,
+        first: int = 50,
+    ) -> dict[str, Adjacency]:
+        """For each existing node among ``node_ids``: its first ``first`` relationships in
+        ``neighbors`` order (naming the other end by id) and how many it has in all, as
+        ``neighbors(id, rel_types, direction, first)`` would give them one node at a time.
+
+        One round trip for a whole frontier of a walk; the caller fetches the other ends
+        it keeps with one ``get_nodes``. Nodes come in the order asked, once each; nodes that
+        do not exist are left out.
+        """
+        ...
+
+    def scan_nodes(self, kind: str | None = None) -> Iterator[Node]:
+        """Every node (of one kind), ordered by id, streamed from one query: for exports,
+        which read everything once and would otherwise pay a page query (and count) per
+        page. Consume it or close it: it holds a read open until then."""
+        ...
+
+    def scan_relationships(
+        self, rel_types: Collection[str] | None = None
+    ) -> Iterator[Relationship]:
+        """Every relationship (of some types), ordered as ``relationships`` orders them,
+        streamed like :meth:`scan_nodes`."""
         ...
 
     def stats(self) -> Stats: ...

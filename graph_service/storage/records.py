@@ -16,6 +16,8 @@ from schema import Value
 from schema.records import Node, Provenance, Relationship
 
 __all__ = [
+    "Adjacency",
+    "Adjacent",
     "Direction",
     "EdgeList",
     "Neighbor",
@@ -77,6 +79,24 @@ class Neighbor:
     relationship: Relationship
     node: Node  # the node at the other end
     direction: Direction  # OUT: the relationship starts at the asking node
+
+
+@dataclass(frozen=True, slots=True)
+class Adjacent:
+    """One relationship of a node, seen from that node, naming only the other end: a
+    caller that reads many nodes' relationships fetches the other ends once, together."""
+
+    relationship: Relationship
+    other: str  # the id of the node at the other end
+    direction: Direction  # OUT: the relationship starts at the asking node
+
+
+@dataclass(frozen=True, slots=True)
+class Adjacency:
+    """The first relationships of a node in ``neighbors`` order, and how many it has."""
+
+    total_count: int
+    items: list[Adjacent]
 
 
 @dataclass(frozen=True, slots=True)

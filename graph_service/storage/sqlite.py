@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from graph_service.errors import InvalidArgument, StoreError, StoreUnavailable
-from graph_service.storage import cursors
+from graph_service.storage import cursors, sqlite_scan
 from graph_service.storage.mirror import GraphMirror
+from graph_service.storage.props import decode_props
 from graph_service.storage.records import (
+    Adjacency,
     Direction,
     EdgeList,
     Neighbor,
@@ -105,7 +107,7 @@ def _node_from_row(row: Sequence[Any]) -> Node:
         node_id,
         kind,
         key,
-        json.loads(props),
+        decode_props(props),
         Provenance(_split(sources), evidence, _split(origins)),
     )
 
@@ -117,7 +119,7 @@ def _rel_from_row(row: Sequence[Any]) -> Relationship:
         rel_type,
         dst,
         key,
-        json.loads(props),
+        decode_props(props),
         Provenance(_split(sources), evidence, _split(origins)),
     )
 
@@ -161,7 +163,9 @@ class SqliteStore:
         self._epoch = -1
         self._data_version = -1
         self._last_rel_rowid = 0
-        self._sync(force=True)
+        # The mirror is built by the first read or write that needs it (every one syncs
+        # first): an export streams from its own connection and never does, and building
+        # it for a million nodes took 10 s and 1 GB.
 
     def _unique_indexes(self) -> None:
         """Ids and relationship identities are unique through named indexes (a bulk
@@ -421,6 +425,32 @@ class SqliteStore:
             return [found[k] for k in sorted(found)]
 
         return self._reading(run)
+
+    def neighborhoods(
+        self,
+        node_ids: Sequence[str],
+        rel_types: Collection[str] | None = None,
+        direction: Direction = Direction.BOTH,
+        first: int = 50,
+    ) -> dict[str, Adjacency]:
+        type_sql, type_params = _type_condition(rel_types, "r.type")
+        return self._reading(
+            lambda: sqlite_scan.neighborhoods(
+                self._db, self._mirror.index, node_ids, type_sql, type_params,
+                Direction(direction), first,
+            )
+        )
+
+    def scan_nodes(self, kind: str | None = None) -> Iterator[Node]:
+        if kind is not None:
+            node_kind(kind)
+        return sqlite_scan.scan_nodes(self.path, kind)
+
+    def scan_relationships(
+        self, rel_types: Collection[str] | None = None
+    ) -> Iterator[Relationship]:
+        _type_condition(rel_types)  # checks the names now, not at the first row
+        return sqlite_scan.scan_relationships(self.path, rel_types)
 
     def stats(self) -> Stats:
         def run() -> Stats:
