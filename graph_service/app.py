@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
 from graph_service.api.context import Context
+from graph_service.api.json_encoding import encode_response
 from graph_service.api.schema import schema
 from graph_service.errors import InvalidArgument, PressureGraphError
 from graph_service.storage import Store
@@ -37,6 +38,9 @@ class _GraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         return Context(store=self.store, request=request)
+
+    def encode_json(self, data: object) -> bytes:
+        return encode_response(data)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # Strawberry's page loads GraphiQL from a CDN; ours is bundled in the package.

@@ -9,9 +9,6 @@ nodes it met but left out. Relationships are shown between nodes that are both k
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import strawberry
@@ -64,22 +61,6 @@ class Subgraph:
         description=f"Relationships between kept nodes left out past {MAX_EDGES:,} edges."
     )
     capped_hubs: list[CappedHub]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """A walk builds tens of thousands of small dicts, lists and records that form no
-    cycles and all live until the response is sent; each of the cyclic collector's
-    passes over them finds nothing, yet cost more than the walk itself (measured on
-    10,000 nodes). Concurrent walks may overlap: the collector stays off until the one
-    that turned it off is done, so it is never left off."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def build_subgraph(
@@ -183,15 +164,16 @@ class SubgraphQuery:
         limit: int = 500,
         hub_limit: int = 50,
     ) -> Subgraph:
-        with _collector_paused():
-            result = build_subgraph(
-                info.context.store,
-                [str(i) for i in ids],
-                hops,
-                [t.value for t in rel_types] if rel_types else None,
-                limit,
-                hub_limit,
-            )
+        # The walk runs inside the operation, under the collector pause of
+        # graph_service.api.gc_pause (its tens of thousands of records form no cycles).
+        result = build_subgraph(
+            info.context.store,
+            [str(i) for i in ids],
+            hops,
+            [t.value for t in rel_types] if rel_types else None,
+            limit,
+            hub_limit,
+        )
         elements = result["elements"]
         return Subgraph(
             version=result["version"],

@@ -11,7 +11,6 @@ in memory for traversal and analytics.
 from __future__ import annotations
 
 import gc
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
