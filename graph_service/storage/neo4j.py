@@ -757,7 +757,7 @@ class Neo4jStore:
         for rel in rel_batch.values():
             checked_relationship_type(rel.type)
 
-        def check(tx: neo4j.ManagedTransaction) -> tuple[set[str], int]:
+        def check(tx: neo4j.ManagedTransaction) -> tuple[dict[str, bool], int]:
             endpoints = {e for (s, _, d, _) in rel_batch for e in (s, d)}
             present = self._existing_ids(tx, sorted(endpoints | node_batch.keys()))
             missing = sorted(e for e in endpoints if e not in present and e not in node_batch)
@@ -789,11 +789,15 @@ class Neo4jStore:
         return summary
 
     @staticmethod
-    def _existing_ids(tx: neo4j.ManagedTransaction, ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
+    def _existing_ids(tx: neo4j.ManagedTransaction, ids: Sequence[str]) -> dict[str, bool]:
+        """The nodes among ``ids`` that exist, each with whether it has any relationship
+        (a relationship can only exist between two that do: a first load of
+        relationships between existing nodes is then created without looking each up)."""
+        found: dict[str, bool] = {}
         for chunk in _chunks(ids):
             found.update(tx.run(
-                "UNWIND $ids AS id MATCH (n:Node {id: id}) RETURN collect(id) AS ids",
+                "UNWIND $ids AS id MATCH (n:Node {id: id}) "
+                "RETURN collect([id, EXISTS { (n)--() }]) AS ids",
                 ids=list(chunk),
             ).single(strict=True)["ids"])
         return found
@@ -802,7 +806,7 @@ class Neo4jStore:
         self,
         nodes: dict[str, Node],
         rels: dict[tuple[str, str, str, str], Relationship],
-        present: set[str],
+        present: Mapping[str, bool],
         last_version: int,
     ) -> Callable[[neo4j.ManagedTransaction], WriteSummary]:
         def work(tx: neo4j.ManagedTransaction) -> WriteSummary:
@@ -834,7 +838,7 @@ class Neo4jStore:
     def _write_nodes(
         tx: neo4j.ManagedTransaction,
         batch: Mapping[str, Node],
-        present: set[str] | None,
+        present: Mapping[str, bool] | None,
         summary: WriteSummary,
     ) -> None:
         """``present``: the nodes that existed before this upsert, when no other writer has
@@ -911,16 +915,18 @@ class Neo4jStore:
         self,
         tx: neo4j.ManagedTransaction,
         batch: Mapping[tuple[str, str, str, str], Relationship],
-        present: set[str] | None,
+        present: Mapping[str, bool] | None,
         summary: WriteSummary,
     ) -> None:
-        """``present``: the nodes that existed before this upsert, when no other writer
-        has committed since (a relationship can only exist if both its ends did, so the
-        others are created without a lookup); None looks every relationship up."""
+        """``present``: the nodes that existed before this upsert, each with whether it had
+        any relationship, when no other writer has committed since (a relationship can
+        only exist if both its ends had one, so the others are created without a lookup);
+        None looks every relationship up."""
         if present is None:
             maybe = list(batch.values())
         else:
-            maybe = [r for r in batch.values() if r.source in present and r.target in present]
+            maybe = [r for r in batch.values()
+                     if present.get(r.source) and present.get(r.target)]
         found, changed = self._upsert_relationships(tx, maybe) if maybe else (set(), {})
         looked_up = {r.identity for r in maybe}
         known = {maybe[i].identity for i in found}
