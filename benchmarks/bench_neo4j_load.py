@@ -24,19 +24,16 @@ from graph_service.storage.neo4j import Neo4jStore
 from tests.neo4j_server.launcher import Neo4jTestServer, wipe
 
 
-def load(store: Neo4jStore, n: int, bulk: bool) -> tuple[float, int]:
-    """Rows per second of upserting n nodes and 2n relationships (in 50,000-row batches),
-    inside ``store.transaction(bulk=...)`` as ``pressure-graph load`` writes a load of
-    50,000 rows or more; the time includes rebuilding the deferred index."""
+def load(store: Neo4jStore, n: int) -> tuple[float, int]:
+    """Rows per second of upserting n nodes and 2n relationships (in 50,000-row batches)."""
     rows = 0
     began = time.perf_counter()
-    with store.transaction(bulk=bulk):
-        for nodes in node_batches(n, 1):
-            store.upsert(nodes)
-            rows += len(nodes)
-        for rels in rel_batches(n, 1):
-            store.upsert([], rels)
-            rows += len(rels)
+    for nodes in node_batches(n, 1):
+        store.upsert(nodes)
+        rows += len(nodes)
+    for rels in rel_batches(n, 1):
+        store.upsert([], rels)
+        rows += len(rels)
     return rows / (time.perf_counter() - began), rows
 
 
@@ -66,8 +63,6 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--naive-rows", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--no-bulk", action="store_true",
-                        help="upsert outside bulk mode (the search index kept up row by row)")
     args = parser.parse_args()
     uri = os.environ.get("NEO4J_URI")
     server = None
@@ -83,9 +78,9 @@ def main() -> None:
             wipe(driver)
             store = Neo4jStore(uri)
             store.upsert([Node.create("Source", "synthetic", {"title": "benchmark"})])
-            rate, rows = load(store, args.rows // 3, not args.no_bulk)
+            rate, rows = load(store, args.rows // 3)
             rates.append(rate)
-            repeats.append(load(store, args.rows // 3, not args.no_bulk)[0])  # unchanged data
+            repeats.append(load(store, args.rows // 3)[0])  # unchanged data again
             began = time.perf_counter()
             store.edge_list()
             print(f"edge_list {time.perf_counter() - began:.1f} s", flush=True)

@@ -1,6 +1,6 @@
-"""The Neo4j store's write shortcuts: relationships between nodes that had none are created
-without a lookup, the others are looked up and created in the same pass; the counts and
-the stored graph stay what the embedded store gives."""
+"""The Neo4j store's relationship writes between nodes that already exist (with and without
+relationships of their own): the counts and the stored graph are the embedded store's. Any
+shortcut on this path (skipping lookups, fusing lookup and create) must keep this passing."""
 
 from __future__ import annotations
 

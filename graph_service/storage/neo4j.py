@@ -55,7 +55,6 @@ from neo4j import exceptions as neo4j_errors
 from graph_service.errors import InvalidArgument, StoreError, StoreUnavailable
 from graph_service.storage import cursors
 from graph_service.storage.mirror import KIND_CODES, TYPE_CODES, TYPE_NAMES
-from graph_service.storage.neo4j_bulk import CREATE_SEARCH_INDEX, deferred_search_index
 from graph_service.storage.records import (
     Direction,
     EdgeList,
@@ -94,7 +93,9 @@ _META = "MERGE (m:PressureGraphMeta {name: 'meta'}) ON CREATE SET m.version = 0,
 _STORE_SCHEMA = (
     # Pages in code point order walk this index (see sort_key).
     "CREATE INDEX node_sid IF NOT EXISTS FOR (n:Node) ON (n.sid)",
-    CREATE_SEARCH_INDEX,
+    # Search is a substring match: a TEXT index serves CONTAINS; a range index would not,
+    # and would refuse values over about 8 kB.
+    "CREATE TEXT INDEX node_search IF NOT EXISTS FOR (n:Node) ON (n.search)",
     "CREATE CONSTRAINT pressure_graph_meta_name IF NOT EXISTS "
     "FOR (m:PressureGraphMeta) REQUIRE m.name IS UNIQUE",
 )
@@ -306,22 +307,16 @@ _NODE_DIFF = (
 
 
 @functools.cache
-def _rel_upsert(rel_type: str) -> str:
-    """For rows ``[i, *_rel_row(rel)]`` of one type whose ends both exist: create each
-    relationship not there yet, in the same pass that looks it up (a separate lookup
-    then CREATE cost two index seeks per end and twice the rows). Returns how many rows
-    found both ends, the positions that already existed, and ``[i, props, sources,
-    evidence, origins]`` of those whose stored value may differ from their row."""
+def _rel_diff(rel_type: str) -> str:
+    """For rows ``[i, source, target, key, props, sources, evidence, origins]`` of one
+    type: the positions found, and ``[i, props, sources, evidence, origins]`` of the stored
+    relationships that may differ from their row."""
     name = _TYPE_NAMES[rel_type]
-    values = ", ".join(f"{field}: row[{i}]" for i, field in enumerate(_REL_BASE, start=5))
     return (
         "UNWIND $rows AS row MATCH (a:Node {id: row[1]}) MATCH (b:Node {id: row[2]}) "
-        f"OPTIONAL MATCH (a)-[r:{name} {{key: row[3]}}]->(b) "
-        "FOREACH (_ IN CASE WHEN r IS NULL THEN [1] ELSE [] END | "
-        f"CREATE (a)-[:{name} {{key: row[3], skey: coalesce(row[4], row[3]), {values}}}]->(b)) "
-        f"WITH row, r, r IS NOT NULL AND {_SAME.format(x='r', p=5)} AS same "
-        "RETURN count(*) AS matched, collect(CASE WHEN r IS NULL THEN null ELSE row[0] END) "
-        "AS found, collect(CASE WHEN r IS NULL OR same THEN null ELSE "
+        f"MATCH (a)-[r:{name} {{key: row[3]}}]->(b) "
+        f"WITH row, r, {_SAME.format(x='r', p=4)} AS same "
+        "RETURN collect(row[0]) AS found, collect(CASE WHEN same THEN null ELSE "
         "[row[0], r.props, r.sources, r.evidence, r.origins] END) AS changed"
     )
 
@@ -386,7 +381,6 @@ class Neo4jStore:
         except BaseException:
             self._driver.close()
             raise
-        self._scopes = 0  # open transaction() scopes
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -721,31 +715,6 @@ class Neo4jStore:
 
     # -- protocol: writes ---------------------------------------------------------------
 
-    @contextmanager
-    def transaction(self, bulk: bool = False) -> Iterator[None]:
-        """A scope for a load's upserts, as the embedded store offers (loaders use it).
-
-        Unlike the embedded store's, it is not one transaction: Neo4j holds a
-        transaction's changes in its heap, so upserts still commit in batches, and a
-        re-run completes an interrupted load. ``bulk=True`` (a large load) defers the
-        search index to the end (see :mod:`graph_service.storage.neo4j_bulk`). A scope
-        inside another joins it.
-        """
-        outermost = self._scopes == 0
-        self._scopes += 1
-        try:
-            if bulk and outermost:
-                with deferred_search_index(self._run_schema):
-                    yield
-            else:
-                yield
-        finally:
-            self._scopes -= 1
-
-    def _run_schema(self, statement: str) -> None:
-        with self._errors("rebuilding indexes"), self._session() as session:
-            session.run(statement).consume()
-
     def upsert(
         self, nodes: Iterable[Node], relationships: Iterable[Relationship] = ()
     ) -> WriteSummary:
@@ -757,7 +726,7 @@ class Neo4jStore:
         for rel in rel_batch.values():
             checked_relationship_type(rel.type)
 
-        def check(tx: neo4j.ManagedTransaction) -> tuple[dict[str, bool], int]:
+        def check(tx: neo4j.ManagedTransaction) -> tuple[set[str], int]:
             endpoints = {e for (s, _, d, _) in rel_batch for e in (s, d)}
             present = self._existing_ids(tx, sorted(endpoints | node_batch.keys()))
             missing = sorted(e for e in endpoints if e not in present and e not in node_batch)
@@ -789,15 +758,11 @@ class Neo4jStore:
         return summary
 
     @staticmethod
-    def _existing_ids(tx: neo4j.ManagedTransaction, ids: Sequence[str]) -> dict[str, bool]:
-        """The nodes among ``ids`` that exist, each with whether it has any relationship
-        (a relationship can only exist between two that do: a first load of
-        relationships between existing nodes is then created without looking each up)."""
-        found: dict[str, bool] = {}
+    def _existing_ids(tx: neo4j.ManagedTransaction, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
         for chunk in _chunks(ids):
             found.update(tx.run(
-                "UNWIND $ids AS id MATCH (n:Node {id: id}) "
-                "RETURN collect([id, EXISTS { (n)--() }]) AS ids",
+                "UNWIND $ids AS id MATCH (n:Node {id: id}) RETURN collect(id) AS ids",
                 ids=list(chunk),
             ).single(strict=True)["ids"])
         return found
@@ -806,7 +771,7 @@ class Neo4jStore:
         self,
         nodes: dict[str, Node],
         rels: dict[tuple[str, str, str, str], Relationship],
-        present: Mapping[str, bool],
+        present: set[str],
         last_version: int,
     ) -> Callable[[neo4j.ManagedTransaction], WriteSummary]:
         def work(tx: neo4j.ManagedTransaction) -> WriteSummary:
@@ -838,7 +803,7 @@ class Neo4jStore:
     def _write_nodes(
         tx: neo4j.ManagedTransaction,
         batch: Mapping[str, Node],
-        present: Mapping[str, bool] | None,
+        present: set[str] | None,
         summary: WriteSummary,
     ) -> None:
         """``present``: the nodes that existed before this upsert, when no other writer has
@@ -885,23 +850,25 @@ class Neo4jStore:
         _count(summary, outcomes)
 
     @staticmethod
-    def _upsert_relationships(
+    def _existing_relationships(
         tx: neo4j.ManagedTransaction, batch: Sequence[Relationship]
     ) -> tuple[set[int], dict[int, Relationship]]:
-        """Create the relationships of ``batch`` that do not exist; return (positions in
-        ``batch`` that already existed, the stored relationship at each such position
+        """(positions in ``batch`` that exist, the stored relationship at each position
         whose stored value may differ from the incoming one)."""
         by_type: dict[str, list[list[Any]]] = {}
         for i, rel in enumerate(batch):
-            by_type.setdefault(rel.type, []).append([i, *_rel_row(rel)])
+            p = rel.provenance
+            by_type.setdefault(rel.type, []).append([
+                i, rel.source, rel.target, rel.key,
+                _encode(rel.properties) if rel.properties else "{}",
+                list(p.sources), p.evidence, list(p.origins),
+            ])
         found: set[int] = set()
         changed: dict[int, Relationship] = {}
         for rel_type, rows in by_type.items():
-            statement = _rel_upsert(rel_type)
+            statement = _rel_diff(rel_type)
             for chunk in _chunks(rows):
                 record = tx.run(statement, rows=list(chunk)).single(strict=True)
-                if record["matched"] != len(chunk):
-                    raise StoreError("relationships name nodes that were deleted while writing")
                 found.update(record["found"])
                 for i, props, sources, evidence, origins in record["changed"]:
                     rel = batch[i]
@@ -915,20 +882,17 @@ class Neo4jStore:
         self,
         tx: neo4j.ManagedTransaction,
         batch: Mapping[tuple[str, str, str, str], Relationship],
-        present: Mapping[str, bool] | None,
+        present: set[str] | None,
         summary: WriteSummary,
     ) -> None:
-        """``present``: the nodes that existed before this upsert, each with whether it had
-        any relationship, when no other writer has committed since (a relationship can
-        only exist if both its ends had one, so the others are created without a lookup);
-        None looks every relationship up."""
+        """``present``: the nodes that existed before this upsert, when no other writer
+        has committed since (a relationship can only exist if both its ends did); None
+        looks every relationship up."""
         if present is None:
             maybe = list(batch.values())
         else:
-            maybe = [r for r in batch.values()
-                     if present.get(r.source) and present.get(r.target)]
-        found, changed = self._upsert_relationships(tx, maybe) if maybe else (set(), {})
-        looked_up = {r.identity for r in maybe}
+            maybe = [r for r in batch.values() if r.source in present and r.target in present]
+        found, changed = self._existing_relationships(tx, maybe) if maybe else (set(), {})
         known = {maybe[i].identity for i in found}
         existing = {maybe[i].identity: old for i, old in changed.items()}
         creates: dict[str, list[list[Any]]] = {}
@@ -936,8 +900,7 @@ class Neo4jStore:
         outcomes: Counter[tuple[str, str]] = Counter()
         for identity, rel in batch.items():
             if identity not in known:
-                if identity not in looked_up:
-                    creates.setdefault(rel.type, []).append(_rel_row(rel))
+                creates.setdefault(rel.type, []).append(_rel_row(rel))
                 outcomes["created", rel.type] += 1
                 continue
             old = existing.get(identity)
@@ -947,8 +910,7 @@ class Neo4jStore:
             else:
                 updates.setdefault(rel.type, []).append(_rel_row(row))
                 outcomes["updated", rel.type] += 1
-        # Writers hold the meta lock, so a relationship with an end that did not exist
-        # before this upsert is not there: CREATE.
+        # Writers hold the meta lock, so "not found" above means "not there": CREATE.
         for which, groups in ((0, creates), (1, updates)):
             for rel_type, rows in groups.items():
                 statement = _rel_statements(rel_type)[which]
