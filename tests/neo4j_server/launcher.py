@@ -56,7 +56,10 @@ DEFAULT_STARTUP_TIMEOUT = 180.0
 DEFAULT_BUILD_TIMEOUT = 900.0
 
 # The flags Neo4j's own neo4j.conf ships for Java 17+, minus the ones that only matter for a
-# production server (AlwaysPreTouch would make the JVM touch the whole heap at start).
+# production server (AlwaysPreTouch would make the JVM touch the whole heap at start), and
+# with the throughput collector instead of G1: on 2 cores a bulk load's young collections
+# (large transactions' state survives them) took G1 ~5 s of pauses per 60,000 rows, the
+# parallel collector ~1.3 s, for ~20% less server CPU in all.
 JVM_FLAGS: tuple[str, ...] = (
     "--add-opens=java.base/java.nio=ALL-UNNAMED",
     "--add-opens=java.base/java.io=ALL-UNNAMED",
@@ -64,7 +67,7 @@ JVM_FLAGS: tuple[str, ...] = (
     "-Dio.netty.tryReflectionSetAccessible=true",
     "-Djdk.nio.maxCachedBufferSize=1024",
     "-Dlog4j2.disable.jmx=true",
-    "-XX:+UseG1GC",
+    "-XX:+UseParallelGC",
     "-XX:-OmitStackTraceInFastThrow",
     "-XX:+ExitOnOutOfMemoryError",
 )
@@ -252,6 +255,8 @@ class Neo4jTestServer:
             flags.append(f"-Djna.tmpdir={self.home / 'jna'}")
         return [
             _java(),
+            # A fixed heap, as Neo4j advises: no collections spent growing it.
+            f"-Xms{self.heap}",
             f"-Xmx{self.heap}",
             *flags,
             "-cp",

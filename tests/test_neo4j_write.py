@@ -1,0 +1,47 @@
+"""The Neo4j store's relationship writes between nodes that already exist (with and without
+relationships of their own): the counts and the stored graph are the embedded store's. Any
+shortcut on this path (skipping lookups, fusing lookup and create) must keep this passing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graph_service.storage import Node, Provenance, Relationship
+from graph_service.storage.neo4j import Neo4jStore
+from graph_service.storage.sqlite import SqliteStore
+
+
+def _persons(n: int) -> list[Node]:
+    return [Node.create("Person", f"p{i}", {"name": f"P {i}"}) for i in range(n)]
+
+
+def test_relationships_between_existing_nodes_count_the_same_in_both_stores(
+    neo4j_store: Neo4jStore, tmp_path: Path
+) -> None:
+    school = Node.create("Institution", "school", {"name": "School"})
+    works = [Relationship.create(f"Person:p{i}", "WORKS_AT", "Institution:school",
+                                 key=str(i % 2)) for i in range(6)]
+    more = Relationship.create("Person:p0", "WORKS_AT", "Institution:school", {"role": "head"},
+                               Provenance(("Source:x",), "documented"), key="head")
+    changed = Relationship.create("Person:p1", "WORKS_AT", "Institution:school",
+                                  provenance=Provenance(("Source:y",)), key="1")
+    embedded = SqliteStore(tmp_path / "same.db")
+    try:
+        outcomes = []
+        for store in (neo4j_store, embedded):
+            steps = [
+                store.upsert([*_persons(6), school]),  # nodes only: none has a relationship
+                store.upsert([], works[:3]),  # between nodes that had none
+                store.upsert([], works),  # half there already, half new
+                store.upsert([], [more, changed]),  # new between connected nodes, a merge
+                store.upsert([], works),
+            ]
+            outcomes.append([(s.created, s.updated, s.unchanged) for s in steps])
+            rels = store.relationships(first=100).items
+            outcomes.append([(r.identity, r.properties, r.provenance) for r in rels])
+        assert outcomes[0] == outcomes[2] and outcomes[1] == outcomes[3]
+        assert outcomes[0][2] == ({"WORKS_AT": 3}, {}, {"WORKS_AT": 3})
+        assert outcomes[0][3] == ({"WORKS_AT": 1}, {"WORKS_AT": 1}, {})
+        assert len(outcomes[1]) == 7
+    finally:
+        embedded.close()
