@@ -43,7 +43,7 @@ from schema.errors import ModelError
 
 MAX_HOPS = 50_000
 _PAGE = 500
-#: Bounds on one ``relationships_of`` round trip when reading deliveries.
+#: Bounds on one ``neighborhoods`` round trip when reading deliveries.
 _BATCH_RELATIONSHIPS = 20_000
 _BATCH_NODES = 5_000
 
@@ -414,10 +414,11 @@ def deliveries_of(
     """The first ``limit`` TARGETS relationships (by target id, then key) leaving each
     directive, to recipients in the projection.
 
-    Directives are read a batch at a time with ``relationships_of`` (one round trip per
+    Directives are read a batch at a time with ``neighborhoods`` (one round trip per
     batch of up to :data:`_BATCH_RELATIONSHIPS` relationships, as the projection counts
-    them); a directive with many more recipients than ``limit`` is read alone, a page at
-    a time, so no more than it needs is read.
+    them), which reads and decodes only each directive's first ``limit``; a directive
+    with many more recipients than ``limit`` is read alone, a page at a time, so no more
+    than it needs is read.
     """
     found: dict[int, list[Relationship]] = {d: [] for d in directives}
     if limit <= 0 or not directives:
@@ -434,10 +435,14 @@ def deliveries_of(
         if not batch:
             return
         by_id = {ids[d]: d for d in batch}
-        for rel in store.relationships_of(list(by_id), ["TARGETS"], Direction.OUT):
-            d = by_id.get(rel.source)
-            if d is not None and rel.target in index and len(found[d]) < limit:
-                found[d].append(rel)
+        hoods = store.neighborhoods(list(by_id), ["TARGETS"], Direction.OUT, first=limit)
+        for node_id, hood in hoods.items():
+            rels = [a.relationship for a in hood.items if a.relationship.target in index]
+            if len(rels) < limit and hood.total_count > len(hood.items):
+                # Some of the first were outside the projection: the next ones may count.
+                every = store.relationships_of([node_id], ["TARGETS"], Direction.OUT)
+                rels = [r for r in every if r.target in index][:limit]
+            found[by_id[node_id]] = rels
         batch.clear()
         weight = 0
 

@@ -977,8 +977,12 @@ class Neo4jStore:
 
             return work
 
+        # Relationships through the relationship-type index, not from their nodes: a scan
+        # from the nodes walks again, batch after batch, past every node already emptied
+        # (1,000,000 rows took over four minutes to clear that way).
+        types = "|".join(_TYPE_NAMES.values())
         for query in (
-            "MATCH (:Node)-[r]->() WITH r LIMIT $limit DELETE r RETURN count(*) AS c",
+            f"MATCH ()-[r:{types}]->() WITH r LIMIT $limit DELETE r RETURN count(*) AS c",
             "MATCH (n:Node) WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS c",
         ):
             while self._write("clearing", delete(query)):
