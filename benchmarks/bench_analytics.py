@@ -271,6 +271,7 @@ def main() -> None:
     store.close()
     started = time.perf_counter()
     store = SqliteStore(path)
+    store.version()  # reads the in-memory mirror back, as a server does before serving
     print(
         f"store reopened (its in-memory mirror read back) in {time.perf_counter() - started:.1f} s"
     )

@@ -7,7 +7,8 @@ Every page and script is served from the package (``graph_service/static/``, bui
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,18 @@ def create_app(store: Store, cors_origins: Sequence[str] = ()) -> Starlette:
                 max_age=600,
             )
         )
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # The embedded store mirrors the graph's structure in memory, built on first use
+        # (a million nodes take some seconds): a server builds it before its first
+        # request, so no visitor waits for it. A store that is down is reported by
+        # /healthz and by each request instead of stopping the server.
+        with suppress(PressureGraphError):
+            await run_in_threadpool(store.version)
+        yield
+
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/", explorer, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),

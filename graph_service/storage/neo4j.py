@@ -529,15 +529,7 @@ class Neo4jStore:
     ) -> Page[Neighbor]:
         types = _type_pattern(rel_types)
         direction = Direction(direction)
-        arms: list[str] = []
-        counts: list[str] = []
-        if types is not None:
-            if direction in (Direction.OUT, Direction.BOTH):
-                arms.append(f"[(n)-[r{types}]->(o) | [o, r, 'out']]")
-                counts.append(f"COUNT {{ (n)-[{types}]->() }}")
-            if direction in (Direction.IN, Direction.BOTH):
-                arms.append(f"[(n)<-[r{types}]-(o) | [o, r, 'in']]")
-                counts.append(f"COUNT {{ (n)<-[{types}]-() }}")
+        arms, counts = neo4j_scan.neighbor_arms(types, direction)
 
         def run(tx: neo4j.ManagedTransaction) -> Page[Neighbor]:
             found = tx.run(

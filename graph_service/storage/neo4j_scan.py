@@ -46,6 +46,22 @@ def rel_from_list(r: list[Any]) -> Relationship:
     )
 
 
+def neighbor_arms(types: str | None, direction: Direction) -> tuple[list[str], list[str]]:
+    """The pattern comprehensions listing node ``n``'s relationships ``[other, rel,
+    'out'|'in']`` in the asked direction(s), and the counts of each, for ``neighbors``
+    and ``neighborhoods``; ``types`` as there (None: no type can match)."""
+    arms: list[str] = []
+    counts: list[str] = []
+    if types is not None:
+        if direction in (Direction.OUT, Direction.BOTH):
+            arms.append(f"[(n)-[r{types}]->(o) | [o, r, 'out']]")
+            counts.append(f"COUNT {{ (n)-[{types}]->() }}")
+        if direction in (Direction.IN, Direction.BOTH):
+            arms.append(f"[(n)<-[r{types}]-(o) | [o, r, 'in']]")
+            counts.append(f"COUNT {{ (n)<-[{types}]-() }}")
+    return arms, counts
+
+
 def neighborhoods(
     tx: neo4j.ManagedTransaction,
     ids: list[str],
@@ -57,15 +73,7 @@ def neighborhoods(
     relationship type pattern (``:A|B``, "" for all, None for none). The ranking is the
     one ``neighbors`` uses (sort keys of the other end and of the key), applied per node
     inside a subquery, so a hub sends only its first ``first`` relationships."""
-    arms: list[str] = []
-    counts: list[str] = []
-    if types is not None:
-        if direction in (Direction.OUT, Direction.BOTH):
-            arms.append(f"[(n)-[r{types}]->(o) | [o, r, 'out']]")
-            counts.append(f"COUNT {{ (n)-[{types}]->() }}")
-        if direction in (Direction.IN, Direction.BOTH):
-            arms.append(f"[(n)<-[r{types}]-(o) | [o, r, 'in']]")
-            counts.append(f"COUNT {{ (n)<-[{types}]-() }}")
+    arms, counts = neighbor_arms(types, direction)
     if not arms:
         found = tx.run("MATCH (n:Node) WHERE n.id IN $ids RETURN n.id AS id", ids=ids)
         return {record["id"]: Adjacency(0, []) for record in found}

@@ -25,7 +25,6 @@ from graph_service.storage.mirror import GraphMirror
 from graph_service.storage.records import (
     Node,
     NodeRow,
-    Provenance,
     Relationship,
     RelRow,
     WriteSummary,
@@ -34,6 +33,7 @@ from graph_service.storage.records import (
     rel_of,
     rel_row,
 )
+from graph_service.storage.sqlite_scan import node_from_row, rel_from_row
 from graph_service.storage.text import search_text_of
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
@@ -185,18 +185,12 @@ def fetch_nodes(
     for start in range(0, len(rowids), _CHUNK):
         chunk = rowids[start : start + _CHUNK]
         marks = ",".join("?" * len(chunk))
-        for node_id, kind, key, props, sources, evidence, origins in db.execute(
+        for row in db.execute(
             "SELECT id, kind, key, props, sources, evidence, origins FROM nodes "
             f"WHERE rowid IN ({marks})",
             chunk,
         ):
-            found[node_id] = Node(
-                node_id,
-                kind,
-                key,
-                json.loads(props),
-                Provenance(split(sources), evidence, split(origins)),
-            )
+            found[row[0]] = node_from_row(row)
     return found
 
 
@@ -373,13 +367,8 @@ def _stored_relationships(
             params,
         ):
             source, target = ids[src], ids[dst]
-            found[source, rel_type, target, key] = Relationship(
-                source,
-                rel_type,
-                target,
-                key,
-                json.loads(props),
-                Provenance(split(sources), evidence, split(origins)),
+            found[source, rel_type, target, key] = rel_from_row(
+                (source, rel_type, target, key, props, sources, evidence, origins)
             )
     return found
 
