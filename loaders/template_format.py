@@ -286,7 +286,33 @@ class _ProvenanceColumns:
         return sources, evidence
 
 
-class _NodeParser(RowParser):
+class _FastRowParser(RowParser):
+    """A template sheet's parser: a row that fits the sheet's columns is first tried on
+    the compiled fast path (:meth:`_fast`), which gives up with ``Slow`` at anything
+    unusual; then the full checks of :meth:`parse` run, and say what is wrong."""
+
+    width: int  # the sheet's columns
+    fast: bool  # False when a column has no header: only the full checks apply
+
+    def _fast(self, row: list[Cell], origin: str) -> Packed:
+        raise NotImplementedError
+
+    def parse_packed(
+        self, number: int, row: list[Cell], origin: str
+    ) -> tuple[list[Packed], list[Bad]]:
+        width = self.width
+        if self.fast and len(row) <= width:
+            if len(row) < width:
+                row = row + [None] * (width - len(row))
+            try:
+                return [self._fast(row, origin)], []
+            except Slow:
+                pass
+        records, bad = self.parse(number, row, origin)
+        return [pack(r) for r in records], bad
+
+
+class _NodeParser(_FastRowParser):
     def __init__(
         self,
         table: Table,
@@ -318,20 +344,6 @@ class _NodeParser(RowParser):
             cache = convert.cache if isinstance(convert, Memo) else None
             self.converters.append((i, prop.name, convert, cache))
         self.id_prefix = f"{kind.name}:"
-
-    def parse_packed(
-        self, number: int, row: list[Cell], origin: str
-    ) -> tuple[list[Packed], list[Bad]]:
-        width = self.width
-        if self.fast and len(row) <= width:
-            if len(row) < width:
-                row = row + [None] * (width - len(row))
-            try:
-                return [self._fast(row, origin)], []
-            except Slow:
-                pass
-        records, bad = self.parse(number, row, origin)
-        return [pack(r) for r in records], bad
 
     def _fast(self, row: list[Cell], origin: str) -> Packed:
         """The record of a row without problems, or Slow (see loaders.convert)."""
@@ -500,7 +512,7 @@ def _compile_nodes(table: Table, kind: NodeKind, resolver: Resolver) -> RowParse
     return _NodeParser(table, kind, mapping, resolver)
 
 
-class _RelationshipParser(RowParser):
+class _RelationshipParser(_FastRowParser):
     stage = "relationships"
     label = "relationships"
 
@@ -521,19 +533,6 @@ class _RelationshipParser(RowParser):
         # per relationship type: one converter per property column (None: not its property)
         self.converters: dict[str, list[Converter | None]] = {}
         self.type_of = Memo(_rel_type)
-
-    def parse_packed(
-        self, number: int, row: list[Cell], origin: str
-    ) -> tuple[list[Packed], list[Bad]]:
-        if self.fast and len(row) <= self.width:
-            if len(row) < self.width:
-                row = row + [None] * (self.width - len(row))
-            try:
-                return [self._fast(row, origin)], []
-            except Slow:
-                pass
-        records, bad = self.parse(number, row, origin)
-        return [pack(r) for r in records], bad
 
     def _fast(self, row: list[Cell], origin: str) -> Packed:
         """The record of a row without problems, or Slow (see loaders.convert)."""

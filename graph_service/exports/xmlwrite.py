@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 
 from graph_service.exports.attributes import cell_text
 from graph_service.exports.cells import FORMULA_TRIGGERS, neutralize_cell
-from graph_service.storage import Node, Relationship
+from graph_service.storage import Node, Provenance, Relationship
 from schema import ValueType
 
 CHUNK = 1 << 16
@@ -79,12 +79,7 @@ def attr(text: str) -> str:
 def node_values(node: Node, scores: dict[str, dict[str, float]]) -> dict[str, Any]:
     values: dict[str, Any] = dict(node.properties)
     values.update(kind=node.kind, key=node.key, label=node.label)
-    if node.provenance.evidence:
-        values["evidence"] = node.provenance.evidence
-    if node.provenance.sources:
-        values["sources"] = node.provenance.sources
-    if node.provenance.origins:
-        values["origins"] = node.provenance.origins
+    _add_provenance(values, node.provenance)
     for name, by_id in scores.items():
         if node.id in by_id:
             values[name] = by_id[node.id]
@@ -96,13 +91,18 @@ def edge_values(rel: Relationship) -> dict[str, Any]:
     values.update(type=rel.type)
     if rel.key:
         values["key"] = rel.key
-    if rel.provenance.evidence:
-        values["evidence"] = rel.provenance.evidence
-    if rel.provenance.sources:
-        values["sources"] = rel.provenance.sources
-    if rel.provenance.origins:
-        values["origins"] = rel.provenance.origins
+    _add_provenance(values, rel.provenance)
     return values
+
+
+def _add_provenance(values: dict[str, Any], provenance: Provenance) -> None:
+    """The provenance fields a record has (evidence, sources, origins), beside its values."""
+    if provenance.evidence:
+        values["evidence"] = provenance.evidence
+    if provenance.sources:
+        values["sources"] = provenance.sources
+    if provenance.origins:
+        values["origins"] = provenance.origins
 
 
 def batched(records: Iterator[str], size: int = 1000) -> Iterator[str]:

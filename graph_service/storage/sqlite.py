@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 from graph_service.errors import InvalidArgument, StoreError, StoreUnavailable
 from graph_service.storage import cursors, sqlite_scan
 from graph_service.storage.mirror import GraphMirror
-from graph_service.storage.props import decode_props
 from graph_service.storage.records import (
     Adjacency,
     Direction,
@@ -31,7 +30,6 @@ from graph_service.storage.records import (
     Node,
     NodeRow,
     Page,
-    Provenance,
     Relationship,
     RelRow,
     Stats,
@@ -39,6 +37,7 @@ from graph_service.storage.records import (
     node_row,
     rel_row,
 )
+from graph_service.storage.sqlite_decode import node_from_row, rel_from_row
 from graph_service.storage.sqlite_rows import (
     NODE_INDEX,
     REL_INDEX,
@@ -48,7 +47,6 @@ from graph_service.storage.sqlite_rows import (
     write_nodes,
     write_relationships,
 )
-from graph_service.storage.sqlite_rows import split as _split
 from graph_service.storage.text import normalize
 from schema import NODE_KIND_BY_NAME, Value, node_kind, relationship_type
 
@@ -98,29 +96,6 @@ def _json_types(value: Value) -> tuple[str, str]:
     if isinstance(value, int | float):
         return ("integer", "real")
     return ("text", "text")
-
-
-def _node_from_row(row: Sequence[Any]) -> Node:
-    node_id, kind, key, props, sources, evidence, origins = row
-    return Node(
-        node_id,
-        kind,
-        key,
-        decode_props(props),
-        Provenance(_split(sources), evidence, _split(origins)),
-    )
-
-
-def _rel_from_row(row: Sequence[Any]) -> Relationship:
-    src, rel_type, dst, key, props, sources, evidence, origins = row
-    return Relationship(
-        src,
-        rel_type,
-        dst,
-        key,
-        decode_props(props),
-        Provenance(_split(sources), evidence, _split(origins)),
-    )
 
 
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
@@ -251,7 +226,7 @@ class SqliteStore:
                 "ORDER BY id LIMIT ?",
                 [*page_params, first + 1],
             ).fetchall()
-            items = [_node_from_row(r) for r in rows[:first]]
+            items = [node_from_row(r) for r in rows[:first]]
             end = cursors.encode(items[-1].id) if items else after
             return Page(items, total, end, len(rows) > first)
 
@@ -303,7 +278,7 @@ class SqliteStore:
                 "ORDER BY id LIMIT ?",
                 [*params, first],
             ).fetchall()
-            return [_node_from_row(r) for r in rows]
+            return [node_from_row(r) for r in rows]
 
         return self._reading(run)
 
@@ -350,7 +325,7 @@ class SqliteStore:
             has_next = len(rows) > first
             rows = rows[:first]
             others = self._fetch_nodes([r[8] for r in rows])
-            items = [Neighbor(_rel_from_row(r[:8]), others[r[8]], Direction(r[9])) for r in rows]
+            items = [Neighbor(rel_from_row(r[:8]), others[r[8]], Direction(r[9])) for r in rows]
             end = (
                 cursors.encode(rows[-1][8], rows[-1][1], rows[-1][9], rows[-1][3])
                 if rows
@@ -367,7 +342,7 @@ class SqliteStore:
             for row in self._db.execute(
                 f"SELECT {_NODE_COLUMNS} FROM nodes WHERE id IN ({marks})", chunk
             ):
-                found[row[0]] = _node_from_row(row)
+                found[row[0]] = node_from_row(row)
         return found
 
     def relationships(
@@ -389,7 +364,7 @@ class SqliteStore:
             rows = self._db.execute(
                 sql + " ORDER BY src, type, dst, key LIMIT ?", [*params, first + 1]
             ).fetchall()
-            items = [_rel_from_row(r) for r in rows[:first]]
+            items = [rel_from_row(r) for r in rows[:first]]
             end = cursors.encode(*items[-1].identity) if items else after
             return Page(items, total, end, len(rows) > first)
 
@@ -419,7 +394,7 @@ class SqliteStore:
                         f"SELECT {columns} FROM rels r {joins} WHERE {end} IN ({marks}){type_sql}",
                         [*chunk, *type_params],
                     ):
-                        rel = _rel_from_row(row)
+                        rel = rel_from_row(row)
                         found[rel.identity] = rel
             return [found[k] for k in sorted(found)]
 

@@ -33,7 +33,7 @@ from graph_service.storage.records import (
     rel_of,
     rel_row,
 )
-from graph_service.storage.sqlite_scan import node_from_row, rel_from_row
+from graph_service.storage.sqlite_decode import SEP, node_from_row, rel_from_row
 from graph_service.storage.text import search_text_of
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
@@ -53,7 +53,6 @@ else:  # pragma: no cover - CPython always has the C encoder
         return _encoder.encode(value)
 
 
-SEP = "\x1f"  # joins source ids and origins; neither ever contains it
 _CHUNK = 500  # rows per look-up statement (4 host parameters each)
 _first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
 
@@ -77,10 +76,6 @@ UPDATE_REL = (
     "WHERE src = ? AND type = ? AND dst = ? AND key = ?"
 )
 REL_COLUMNS = "src, type, dst, key, props, sources, evidence, origins"
-
-
-def split(text: str) -> tuple[str, ...]:
-    return tuple(text.split(SEP)) if text else ()
 
 
 # -- records <-> rows ---------------------------------------------------------------------

@@ -18,53 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from graph_service.errors import StoreError
-from graph_service.storage.props import decode_many, decode_props
+from graph_service.storage.props import decode_many
 from graph_service.storage.records import (
     Adjacency,
     Adjacent,
     Direction,
     Node,
-    Provenance,
     Relationship,
 )
+from graph_service.storage.sqlite_decode import provenance as _provenance
 
-_SEP = "\x1f"  # as in :mod:`.sqlite`: joins source ids and origins
 _CHUNK = 500  # anchors per statement (two IN lists of host parameters)
 _FETCH = 5000  # rows per fetchmany of a scan
-
-def _split(text: str) -> tuple[str, ...]:
-    return tuple(text.split(_SEP)) if text else ()
-
-
-def _provenance(sources: str, evidence: str | None, origins: str) -> Provenance:
-    """The provenance of a row. Records share a few provenances (one per source list and
-    load origin), and a provenance is immutable, so equal ones are built once."""
-    key = (sources, evidence, origins)
-    p = _provenances.get(key)
-    if p is None:
-        if len(_provenances) >= 10_000:
-            _provenances.clear()
-        p = _provenances[key] = Provenance(_split(sources), evidence, _split(origins))
-    return p
-
-
-_provenances: dict[tuple[str, str | None, str], Provenance] = {}
-
-
-def node_from_row(row: Sequence[Any]) -> Node:
-    """A node from ``(id, kind, key, props, sources, evidence, origins)``."""
-    node_id, kind, key, props, sources, evidence, origins = row
-    return Node(node_id, kind, key, decode_props(props), _provenance(sources, evidence, origins))
-
-
-def rel_from_row(row: Sequence[Any]) -> Relationship:
-    """A relationship from ``(source id, type, target id, key, props, sources, evidence,
-    origins)``."""
-    src, rel_type, dst, key, props, sources, evidence, origins = row
-    return Relationship(
-        src, rel_type, dst, key, decode_props(props), _provenance(sources, evidence, origins)
-    )
-
 
 # -- relationships around many nodes ------------------------------------------------------
 
