@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -49,6 +50,19 @@ class _Schema(strawberry.Schema):
                 log.error("error in %s", error.path, exc_info=error.original_error)
 
 
+#: Query documents kept parsed and validated (least recently used ones make room).
+DOCUMENT_CACHE_SIZE = 256
+
+#: The depth and alias limits as validation rules, made once. Each ``QueryDepthLimiter`` or
+#: ``MaxAliasesLimiter`` makes a new rule class, and ``ValidationCache`` keys on the rules
+#: with the document: made per request, they made every lookup miss (and the cache hold
+#: only dead entries), so every query was validated again.
+_LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
+
+
 def build_schema() -> strawberry.Schema:
     return _Schema(
         query=merge_types("Query", (Query, AnalyticsQuery, SubgraphQuery)),
@@ -56,12 +70,12 @@ def build_schema() -> strawberry.Schema:
         # Chains answer with tens of thousands of scalar fields: complete plain ones directly.
         execution_context_class=LeafFastExecutionContext,
         extensions=[
-            # Clients repeat the same few queries: parse and validate each once.
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            # Clients repeat the same few query documents with variables (the explorer
+            # does): parse and validate each once, in bounded LRU caches.
+            lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+            lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+            lambda: AddValidationRules(_LIMIT_RULES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             # A big answer would otherwise set off full collections over the whole graph.
             PauseCollectorDuringExecution,
             lambda: MaskErrors(
