@@ -119,3 +119,21 @@ def test_property_maps_decode_in_batches_and_fall_back_row_by_row() -> None:
     with pytest.raises(json.JSONDecodeError):
         decode_props('{"a":1')
     assert decode_props('["not a map"]') == ["not a map"]  # json.loads' answer, unchanged
+
+
+@pytest.mark.parametrize("first", [1, 2, 3, 50])
+def test_neighborhoods_of_a_hub_with_a_self_loop_match_neighbors(store: Store, first: int) -> None:
+    """A hub's first relationships are ranked apart from its rows: a self-loop read from
+    both ends must stay twice, in its place."""
+    top = Node.create("Authority", "top", {"name": "Top"}, P)
+    subs = [Node.create("Authority", f"sub-{i}", {"name": f"Sub {i}"}, P) for i in range(3)]
+    rels = [Relationship.create(s.id, "SUBORDINATE_TO", top.id, {}, P) for s in subs]
+    rels.append(Relationship.create(top.id, "SUBORDINATE_TO", top.id, {}, P))
+    store.upsert([top, *subs], rels)
+    for direction in Direction:
+        got = store.neighborhoods([top.id], ["SUBORDINATE_TO"], direction, first)[top.id]
+        page = store.neighbors(top.id, ["SUBORDINATE_TO"], direction, first=first)
+        assert got.total_count == page.total_count
+        assert [(a.relationship, a.other, a.direction) for a in got.items] == [
+            (n.relationship, n.node.id, n.direction) for n in page.items
+        ], direction

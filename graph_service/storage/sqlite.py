@@ -410,7 +410,7 @@ class SqliteStore:
         type_sql, type_params = _type_condition(rel_types, "r.type")
         return self._reading(
             lambda: sqlite_scan.neighborhoods(
-                self._db, self._mirror.index, node_ids, type_sql, type_params,
+                self._db, self._mirror.ids, self._mirror.index, node_ids, type_sql, type_params,
                 Direction(direction), first,
             )
         )

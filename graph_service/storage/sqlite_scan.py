@@ -11,6 +11,7 @@ so a long export neither holds the store's lock nor sees half of a later load.
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from operator import itemgetter
@@ -38,6 +39,7 @@ _REL_COLUMNS = "s.id, r.type, d.id, r.key, r.props, r.sources, r.evidence, r.ori
 
 def neighborhoods(
     db: sqlite3.Connection,
+    ids: Sequence[str],
     index: Mapping[str, int],
     node_ids: Sequence[str],
     type_sql: str,
@@ -47,17 +49,20 @@ def neighborhoods(
 ) -> dict[str, Adjacency]:
     """See :meth:`graph_service.storage.protocol.Store.neighborhoods`.
 
-    ``index`` maps node ids to rowids; ``type_sql`` is an ``AND r.type IN (...)`` condition.
-    Counts come first, from the indexes alone. A node with at most ``first``
-    relationships has them all read in one statement with the other such nodes and
-    sorted here; a hub has only its first ``first`` read, ranked by SQLite, so a hub
-    costs its count, not its rows. SQLite compares text by code point, as ``neighbors``.
+    ``ids`` and ``index`` are the mirror's node ids by rowid and rowids by node id;
+    ``type_sql`` is an ``AND r.type IN (...)`` condition. Counts come first, from the
+    indexes alone. A node with at most ``first`` relationships has them all read in one
+    statement with the other such nodes and sorted here; a hub's relationships are ranked
+    from the indexes alone (other end, type, key) and only its first ``first`` rows are
+    read, so a hub costs its count, not its rows. The other end's id comes from the
+    mirror rather than a join with ``nodes`` (a random read per relationship, which cost
+    more than the relationship itself). Python compares text by code point, as SQLite
+    compares UTF-8, so the order is that of ``neighbors``.
     """
     anchors = list(dict.fromkeys(i for i in node_ids if i in index))
     out = {node_id: Adjacency(0, []) for node_id in anchors}
     if not anchors:
         return out
-    ids = {index[i]: i for i in anchors}
     ends = [
         end
         for end, way in (("src", Direction.OUT), ("dst", Direction.IN))
@@ -78,30 +83,30 @@ def neighborhoods(
         )
         small = [a for a, n in totals.items() if 0 < n <= first]
         hubs = [a for a, n in totals.items() if n > first]
+        # Rows (anchor, other id, dir, type, key, props, sources, evidence, origins).
         found: dict[int, list[tuple[Any, ...]]] = {a: [] for a in totals}
         if small:
-            for row in db.execute(*_arms(ends, small, type_sql, type_params)):
-                found[row[0]].append(row)
+            for row in db.execute(*_arms(ends, small, type_sql, type_params, _DETAILS)):
+                found[row[0]].append((row[0], ids[row[1]], *row[2:]))
             for rows in found.values():
                 rows.sort(key=_ORDER)
         if hubs and first > 0:
-            arms, params = _arms(ends, hubs, type_sql, type_params)
-            for row in db.execute(
-                f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY anchor "
-                f"ORDER BY other, type, dir, key) AS n FROM ({arms})) WHERE n <= ? "
-                "ORDER BY anchor, n",
-                [*params, first],
-            ):
-                found[row[0]].append(row[:-1])
-        props = iter(decode_many([r[7] for rows in found.values() for r in rows]))
+            _read_firsts(db, ids, ends, hubs, type_sql, type_params, first, found)
+        props = iter(decode_many([r[5] for rows in found.values() for r in rows]))
         for anchor, rows in found.items():
             me = ids[anchor]
             out[me] = Adjacency(
                 totals[anchor],
                 [
                     Adjacent(
-                        Relationship(r[3] or me, r[4], r[5] or me, r[6], next(props),
-                                     _provenance(r[8], r[9], r[10])),
+                        Relationship(
+                            me if r[2] == "out" else r[1],
+                            r[3],
+                            r[1] if r[2] == "out" else me,
+                            r[4],
+                            next(props),
+                            _provenance(r[6], r[7], r[8]),
+                        ),
                         r[1],
                         _DIRECTIONS[r[2]],
                     )
@@ -111,26 +116,62 @@ def neighborhoods(
     return out
 
 
+def _read_firsts(
+    db: sqlite3.Connection,
+    ids: Sequence[str],
+    ends: list[str],
+    hubs: list[int],
+    type_sql: str,
+    type_params: Sequence[str],
+    first: int,
+    found: dict[int, list[tuple[Any, ...]]],
+) -> None:
+    """Each hub's first ``first`` relationships in ``neighbors`` order, into ``found``:
+    ranked on what the indexes and the mirror hold, then only those rows read."""
+    ranked: dict[int, list[tuple[Any, ...]]] = {a: [] for a in hubs}
+    for anchor, other, way, rel_type, key, rowid in db.execute(
+        *_arms(ends, hubs, type_sql, type_params, _RANKING)
+    ):
+        ranked[anchor].append((ids[other], rel_type, way, key, rowid))
+    # In order already (nsmallest sorts); a self-loop read both ways is kept twice.
+    kept = [
+        (rowid, (anchor, other, way, rel_type, key))
+        for anchor, rows in ranked.items()
+        for other, rel_type, way, key, rowid in heapq.nsmallest(first, rows)
+    ]
+    details: dict[int, tuple[Any, ...]] = {}
+    wanted = list(dict.fromkeys(rowid for rowid, _ in kept))
+    for start in range(0, len(wanted), _CHUNK):
+        part = wanted[start : start + _CHUNK]
+        marks = ",".join("?" * len(part))
+        for rowid, *rest in db.execute(
+            f"SELECT rowid, props, sources, evidence, origins FROM rels WHERE rowid IN ({marks})",
+            part,
+        ):
+            details[rowid] = tuple(rest)
+    for rowid, head in kept:
+        found[head[0]].append((*head, *details[rowid]))
+
+
 _DIRECTIONS = {"out": Direction.OUT, "in": Direction.IN}
-#: ``neighbors`` order of an arms row: other end, type, direction, key.
-_ORDER = itemgetter(1, 4, 2, 6)
+#: ``neighbors`` order of a row: other end, type, direction, key.
+_ORDER = itemgetter(1, 3, 2, 4)
+#: The columns each arm reads: the stored details, or just what ranks a relationship.
+_DETAILS = "r.props, r.sources, r.evidence, r.origins"
+_RANKING = "r.rowid"
 
 
 def _arms(
-    ends: list[str], anchors: list[int], type_sql: str, type_params: Sequence[str]
+    ends: list[str], anchors: list[int], type_sql: str, type_params: Sequence[str], columns: str
 ) -> tuple[str, list[Any]]:
-    """Rows ``(anchor, other, dir, ...relationship columns)`` of the anchors' relationships."""
+    """Rows ``(anchor, other end's rowid, dir, type, key, *columns)`` of the anchors'
+    relationships."""
     marks = ",".join("?" * len(anchors))
-    # The anchor's own end is left NULL (the caller knows its id): one join, not two.
-    arm = {
-        "src": "d.id AS other, 'out' AS dir, NULL AS src, r.type AS type, d.id AS dst",
-        "dst": "s.id AS other, 'in' AS dir, s.id AS src, r.type AS type, NULL AS dst",
-    }
-    join = {"src": "JOIN nodes d ON d.rowid = r.dst", "dst": "JOIN nodes s ON s.rowid = r.src"}
+    other = {"src": "r.dst", "dst": "r.src"}
+    way = {"src": "'out'", "dst": "'in'"}
     sql = " UNION ALL ".join(
-        f"SELECT r.{end} AS anchor, {arm[end]}, r.key AS key, r.props AS props, "
-        "r.sources AS sources, r.evidence AS evidence, r.origins AS origins FROM rels r "
-        f"{join[end]} WHERE r.{end} IN ({marks}){type_sql}"
+        f"SELECT r.{end}, {other[end]}, {way[end]}, r.type, r.key, {columns} FROM rels r "
+        f"WHERE r.{end} IN ({marks}){type_sql}"
         for end in ends
     )
     return sql, [*anchors, *type_params] * len(ends)
