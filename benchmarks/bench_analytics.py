@@ -35,6 +35,7 @@ from typing import Any
 
 from graph_service.analytics.projection import PROJECTIONS, ProjectionSpec, build_projection
 from graph_service.api.context import Context
+from graph_service.api.gc_pause import settle_long_lived
 from graph_service.api.schema import schema
 from graph_service.storage import Node, Provenance, Relationship
 from graph_service.storage.sqlite import SqliteStore
@@ -276,6 +277,7 @@ def main() -> None:
     started = time.perf_counter()
     store = SqliteStore(path)
     store.version()  # reads the in-memory mirror back, as a server does before serving
+    settle_long_lived()  # and, as a server's start does, keeps collections from walking it
     print(
         f"store reopened (its in-memory mirror read back) in {time.perf_counter() - started:.1f} s"
     )

@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
 from graph_service.api.context import Context
+from graph_service.api.gc_pause import settle_long_lived
 from graph_service.api.json_encoding import encode_response
 from graph_service.api.schema import schema
 from graph_service.errors import InvalidArgument, PressureGraphError
@@ -89,6 +90,7 @@ def create_app(store: Store, cors_origins: Sequence[str] = ()) -> Starlette:
         # /healthz and by each request instead of stopping the server.
         with suppress(PressureGraphError):
             await run_in_threadpool(store.version)
+        settle_long_lived()  # the mirror stays: keep collections from walking it
         yield
 
     app = Starlette(

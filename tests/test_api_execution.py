@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import gc
+import weakref
 from collections.abc import Iterator
 from operator import attrgetter
 from typing import Any
@@ -15,7 +16,11 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graph_service.api.context import Context
 from graph_service.api.execution import LeafFastExecutionContext, leaf_plan
-from graph_service.api.gc_pause import PauseCollectorDuringExecution, collector_paused
+from graph_service.api.gc_pause import (
+    PauseCollectorDuringExecution,
+    collector_paused,
+    settle_long_lived,
+)
 from graph_service.api.schema import schema as service_schema
 from graph_service.storage import Store
 from tests.case import load_case
@@ -170,3 +175,37 @@ def test_collector_restored_after_an_operation_that_fails(collector_on: None) ->
     result = s.execute_sync("{ boom }")
     assert result.errors and result.errors[0].message == "no"
     assert gc.isenabled()
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_settled_objects_leave_collections_and_come_back_at_the_next_settle() -> None:
+    settle_long_lived()
+    assert gc.get_freeze_count() > 0
+    cycle = weakref.ref(_Cycle())  # garbage, kept alive only by its own cycle
+    settle_long_lived()  # collected before the freeze
+    assert cycle() is None
+    kept = _Cycle()
+    settle_long_lived()
+    ref = weakref.ref(kept)
+    del kept
+    gc.collect()
+    assert ref() is not None  # settled: ordinary collections leave it alone
+    settle_long_lived()  # released and collected by the next settle
+    assert ref() is None
+
+
+def test_a_new_flow_projection_is_settled_after_its_operation(store: Store) -> None:
+    load_case(store)
+    gc.unfreeze()
+    query = '{ instructionChain(directiveId: "Directive:lipetsk-dip-election-survey") { depth } }'
+    result = service_schema.execute_sync(query, context_value=Context(store=store))
+    assert result.errors is None
+    assert gc.get_freeze_count() > 0  # the new projection (and its indexes) were settled
+    gc.unfreeze()
+    result = service_schema.execute_sync(query, context_value=Context(store=store))
+    assert result.errors is None
+    assert gc.get_freeze_count() == 0  # cached: nothing new to settle

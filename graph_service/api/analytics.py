@@ -33,6 +33,7 @@ from graph_service.analytics.projection import (
     ProjectionSpec,
 )
 from graph_service.api.context import Context
+from graph_service.api.gc_pause import settle_after_operation
 from graph_service.api.types import Direction, Node, NodeKindEnum, RelationshipTypeEnum, wrap_node
 from graph_service.errors import InvalidArgument, NotFound
 from graph_service.storage.protocol import Store
@@ -321,7 +322,10 @@ _FLOW_SPEC = ProjectionSpec.create(
 
 
 def _flow(info: Info[Context, None], budget: Budget) -> CachedProjection:
-    return PROJECTIONS.get(info.context.store, _FLOW_SPEC, budget)
+    cached = PROJECTIONS.get(info.context.store, _FLOW_SPEC, budget)
+    if not cached.from_cache:
+        settle_after_operation()  # a new projection lives until the graph changes
+    return cached
 
 
 def _position(p_ids: dict[str, int], node_id: str, info: Info[Context, None]) -> int:
