@@ -3,9 +3,12 @@ with ``neighbors`` node by node, the scans with ``find_nodes`` and ``relationshi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from graph_service.storage import Direction, Node, Relationship, Store
+from graph_service.storage.sqlite import SqliteStore
 from schema import Provenance
 from tests.case import load_case
 
@@ -137,3 +140,25 @@ def test_neighborhoods_of_a_hub_with_a_self_loop_match_neighbors(store: Store, f
         assert [(a.relationship, a.other, a.direction) for a in got.items] == [
             (n.relationship, n.node.id, n.direction) for n in page.items
         ], direction
+
+
+def test_embedded_neighborhoods_name_nodes_committed_after_the_mirror_caught_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's load can commit between the store's catch-up and its read: the
+    nodes it added are named from the file, not the (shorter) mirror."""
+    server = SqliteStore(tmp_path / "g.db")
+    school = Node.create("Institution", "s", {"name": "School"}, P)
+    server.upsert([school], [])
+    assert server.neighborhoods([school.id])[school.id].total_count == 0
+    loader = SqliteStore(tmp_path / "g.db")
+    people = [Node.create("Person", f"p{i}", {"name": f"P {i}"}, P) for i in range(3)]
+    loader.upsert(people, [Relationship.create(p.id, "WORKS_AT", school.id, {}, P) for p in people])
+    loader.close()
+    monkeypatch.setattr(server, "_sync", lambda force=False: None)  # the commit came after it
+    for first in (2, 50):  # a hub, and not
+        around = server.neighborhoods([school.id], ["WORKS_AT"], Direction.IN, first)[school.id]
+        assert around.total_count == 3
+        assert [a.other for a in around.items] == [p.id for p in people][:first]
+        assert [a.relationship.source for a in around.items] == [p.id for p in people][:first]
+    server.close()

@@ -63,6 +63,7 @@ def neighborhoods(
     out = {node_id: Adjacency(0, []) for node_id in anchors}
     if not anchors:
         return out
+    ids = _NodeIds(db, ids)
     ends = [
         end
         for end, way in (("src", Direction.OUT), ("dst", Direction.IN))
@@ -114,6 +115,26 @@ def neighborhoods(
                 ],
             )
     return out
+
+
+class _NodeIds(Sequence[str]):
+    """Node ids by rowid: the mirror's, and from the file for a node committed after the
+    mirror last caught up (a load in another process, between the store's catch-up and
+    this read's transaction), which the mirror has yet to hold."""
+
+    def __init__(self, db: sqlite3.Connection, mirror: Sequence[str]) -> None:
+        self._db = db
+        self._mirror = mirror
+        self._known = len(mirror)
+
+    def __len__(self) -> int:
+        return self._known
+
+    def __getitem__(self, rowid: Any) -> Any:
+        if rowid < self._known:
+            return self._mirror[rowid]
+        row = self._db.execute("SELECT id FROM nodes WHERE rowid = ?", (rowid,)).fetchone()
+        return row[0]
 
 
 def _read_firsts(
