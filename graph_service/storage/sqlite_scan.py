@@ -1,5 +1,6 @@
 """Bulk reads of the embedded store: the relationships around many nodes in one query
-(``subgraph``), and streaming scans of every node and relationship (exports).
+(``subgraph``, chains), the same and many nodes as Cytoscape.js element text
+(``subgraph``'s answer), and streaming scans of every node and relationship (exports).
 
 They live apart from :mod:`.sqlite`, which pages and writes, because their cost is per
 row over tens of thousands to millions of rows: one statement instead of one (or two) per
@@ -11,6 +12,8 @@ so a long export neither holds the store's lock nor sees half of a later load.
 
 from __future__ import annotations
 
+import json
+import json.encoder
 import sqlite3
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from operator import itemgetter
@@ -18,15 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from graph_service.errors import StoreError
-from graph_service.storage.props import decode_many
+from graph_service.storage.props import decode_many, decode_props
 from graph_service.storage.records import (
     Adjacency,
+    AdjacencyElements,
     Adjacent,
+    AdjacentElement,
     Direction,
     Node,
     Relationship,
 )
+from graph_service.storage.sqlite_decode import node_from_row, split
 from graph_service.storage.sqlite_decode import provenance as _provenance
+from schema import NODE_KINDS
 
 _CHUNK = 500  # anchors per statement (two IN lists of host parameters)
 _FETCH = 5000  # rows per fetchmany of a scan
@@ -36,7 +43,7 @@ _FETCH = 5000  # rows per fetchmany of a scan
 _REL_COLUMNS = "s.id, r.type, d.id, r.key, r.props, r.sources, r.evidence, r.origins"
 
 
-def neighborhoods(
+def _adjacent_rows(
     db: sqlite3.Connection,
     index: Mapping[str, int],
     node_ids: Sequence[str],
@@ -44,27 +51,26 @@ def neighborhoods(
     type_params: Sequence[str],
     direction: Direction,
     first: int,
-) -> dict[str, Adjacency]:
-    """See :meth:`graph_service.storage.protocol.Store.neighborhoods`.
+) -> Iterator[tuple[str, int, list[tuple[Any, ...]]]]:
+    """For each existing node among ``node_ids``, once, in the order asked: its id, how
+    many relationships it has, and the rows (see :func:`_arms`) of its first ``first`` in
+    ``neighbors`` order.
 
-    ``index`` maps node ids to rowids; ``type_sql`` is an ``AND r.type IN (...)`` condition.
-    Counts come first, from the indexes alone. A node with at most ``first``
-    relationships has them all read in one statement with the other such nodes and
-    sorted here; a hub has only its first ``first`` read, ranked by SQLite, so a hub
-    costs its count, not its rows. SQLite compares text by code point, as ``neighbors``.
+    ``type_sql`` is an ``AND r.type IN (...)`` condition. Counts come first, from the
+    indexes alone. A node with at most ``first`` relationships has them all read in one
+    statement with the other such nodes; a hub has only its first ``first`` read, ranked
+    by SQLite, so a hub costs its count, not its rows. SQLite compares text by code
+    point, as ``neighbors`` orders.
     """
     anchors = list(dict.fromkeys(i for i in node_ids if i in index))
-    out = {node_id: Adjacency(0, []) for node_id in anchors}
-    if not anchors:
-        return out
-    ids = {index[i]: i for i in anchors}
     ends = [
         end
         for end, way in (("src", Direction.OUT), ("dst", Direction.IN))
         if direction in (way, Direction.BOTH)
     ]
     for start in range(0, len(anchors), _CHUNK):
-        chunk = [index[i] for i in anchors[start : start + _CHUNK]]
+        ids = anchors[start : start + _CHUNK]
+        chunk = [index[i] for i in ids]
         marks = ",".join("?" * len(chunk))
         counts = " UNION ALL ".join(
             f"SELECT r.{end} AS anchor FROM rels r WHERE r.{end} IN ({marks}){type_sql}"
@@ -85,55 +91,205 @@ def neighborhoods(
             for rows in found.values():
                 rows.sort(key=_ORDER)
         if hubs and first > 0:
-            arms, params = _arms(ends, hubs, type_sql, type_params)
+            sql, params = _arms(ends, hubs, type_sql, type_params)
             for row in db.execute(
                 f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY anchor "
-                f"ORDER BY other, type, dir, key) AS n FROM ({arms})) WHERE n <= ? "
+                f"ORDER BY other, type, dir, key) AS n FROM ({sql})) WHERE n <= ? "
                 "ORDER BY anchor, n",
                 [*params, first],
             ):
                 found[row[0]].append(row[:-1])
-        props = iter(decode_many([r[7] for rows in found.values() for r in rows]))
-        for anchor, rows in found.items():
-            me = ids[anchor]
-            out[me] = Adjacency(
-                totals[anchor],
-                [
-                    Adjacent(
-                        Relationship(r[3] or me, r[4], r[5] or me, r[6], next(props),
-                                     _provenance(r[8], r[9], r[10])),
-                        r[1],
-                        _DIRECTIONS[r[2]],
-                    )
-                    for r in rows
-                ],
-            )
-    return out
+        for node_id, rowid in zip(ids, chunk, strict=True):
+            yield node_id, totals.get(rowid, 0), found.get(rowid, [])
+
+
+def neighborhoods(
+    db: sqlite3.Connection,
+    index: Mapping[str, int],
+    node_ids: Sequence[str],
+    type_sql: str,
+    type_params: Sequence[str],
+    direction: Direction,
+    first: int,
+) -> dict[str, Adjacency]:
+    """See :meth:`graph_service.storage.protocol.Store.neighborhoods`; ``index`` maps
+    node ids to rowids, the rest as :func:`_adjacent_rows` takes them."""
+    around = list(
+        _adjacent_rows(db, index, node_ids, type_sql, type_params, direction, first)
+    )
+    props = iter(decode_many([r[7] for _, _, rows in around for r in rows]))
+    return {
+        me: Adjacency(
+            total,
+            [
+                Adjacent(
+                    Relationship(r[5] or me, r[3], r[6] or me, r[4], next(props),
+                                 _provenance(r[8], r[9], r[10])),
+                    r[1],
+                    _DIRECTIONS[r[2]],
+                )
+                for r in rows
+            ],
+        )
+        for me, total, rows in around
+    }
 
 
 _DIRECTIONS = {"out": Direction.OUT, "in": Direction.IN}
 #: ``neighbors`` order of an arms row: other end, type, direction, key.
-_ORDER = itemgetter(1, 4, 2, 6)
+_ORDER = itemgetter(1, 3, 2, 4)
 
 
 def _arms(
     ends: list[str], anchors: list[int], type_sql: str, type_params: Sequence[str]
 ) -> tuple[str, list[Any]]:
-    """Rows ``(anchor, other, dir, ...relationship columns)`` of the anchors' relationships."""
+    """Rows ``(anchor, other, dir, type, key, src, dst, props, sources, evidence,
+    origins)`` of the anchors' relationships: ``other`` is the other end's id, ``dir``
+    'out' or 'in', and the anchor's own end (``src`` or ``dst``) is NULL."""
     marks = ",".join("?" * len(anchors))
     # The anchor's own end is left NULL (the caller knows its id): one join, not two.
     arm = {
-        "src": "d.id AS other, 'out' AS dir, NULL AS src, r.type AS type, d.id AS dst",
-        "dst": "s.id AS other, 'in' AS dir, s.id AS src, r.type AS type, NULL AS dst",
+        "src": "d.id AS other, 'out' AS dir, r.type AS type, r.key AS key, NULL, d.id",
+        "dst": "s.id AS other, 'in' AS dir, r.type AS type, r.key AS key, s.id, NULL",
     }
     join = {"src": "JOIN nodes d ON d.rowid = r.dst", "dst": "JOIN nodes s ON s.rowid = r.src"}
     sql = " UNION ALL ".join(
-        f"SELECT r.{end} AS anchor, {arm[end]}, r.key AS key, r.props AS props, "
-        "r.sources AS sources, r.evidence AS evidence, r.origins AS origins FROM rels r "
-        f"{join[end]} WHERE r.{end} IN ({marks}){type_sql}"
+        f"SELECT r.{end} AS anchor, {arm[end]}, r.props, r.sources, r.evidence, r.origins "
+        f"FROM rels r {join[end]} WHERE r.{end} IN ({marks}){type_sql}"
         for end in ends
     )
     return sql, [*anchors, *type_params] * len(ends)
+
+
+# -- Cytoscape.js elements, written from the stored rows -----------------------------------
+#
+# ``subgraph`` answers with tens of thousands of elements; decoding each row into a record,
+# building its element dict and encoding that again cost about 20 microseconds an
+# element. Here each element's JSON text is written straight from the stored columns, in
+# the shape of graph_service.exports.elements (tests/test_subgraph_elements.py holds the
+# two equal): the stored property map is compact JSON already, and its members are
+# spliced in as they are; a row's provenance is written once per distinct provenance.
+# (SQLite's own JSON functions were tried for this: a dozen function calls a row cost
+# more than the whole Python assembly.) A row whose property map holds NaN or Infinity,
+# which Python's JSON writes but the response must spell null, is answered with its
+# record instead.
+
+_quote = json.encoder.encode_basestring  # C; keeps non-ASCII text as it is
+_label_property = {k.name: k.label_property for k in NODE_KINDS}
+
+
+def _name(name: str) -> str:
+    """A kind or relationship type as a JSON string (there are a few: each is quoted once)."""
+    quoted = _names.get(name)
+    if quoted is None:
+        quoted = _names[name] = _quote(name)
+    return quoted
+
+
+_names: dict[str, str] = {}
+
+
+def _provenance_members(key: tuple[str, str | None, str]) -> str:
+    """``,"evidence":…,"sources":[…],"origins":[…]`` of stored ``(sources, evidence,
+    origins)``. Rows share a few provenances (one per source list and load origin):
+    each is written once."""
+    text = _provenance_texts.get(key)
+    if text is None:
+        if len(_provenance_texts) >= 10_000:
+            _provenance_texts.clear()
+        sources, evidence, origins = key
+        text = _provenance_texts[key] = (
+            f',"evidence":{"null" if evidence is None else _quote(evidence)}'
+            f',"sources":[{",".join(map(_quote, split(sources)))}]'
+            f',"origins":[{",".join(map(_quote, split(origins)))}]'
+        )
+    return text
+
+
+_provenance_texts: dict[tuple[str, str | None, str], str] = {}
+
+
+def _inexact(props: str) -> bool:
+    """Whether a stored property map cannot be spliced into an element as it is: Python's
+    JSON writes NaN and Infinity, which the response must spell null."""
+    return props[:1] != "{" or "NaN" in props or "Infinity" in props
+
+
+def node_elements(
+    db: sqlite3.Connection, index: Mapping[str, int], node_ids: Sequence[str]
+) -> dict[str, str | Node]:
+    """See :meth:`graph_service.storage.protocol.ElementReader.node_elements`;
+    ``index`` maps node ids to rowids."""
+    rowids = [index[i] for i in dict.fromkeys(node_ids) if i in index]
+    out: dict[str, str | Node] = {}
+    for start in range(0, len(rowids), _FETCH):
+        chunk = rowids[start : start + _FETCH]
+        rows = db.execute(
+            "SELECT id, kind, key, props, sources, evidence, origins FROM nodes "
+            "WHERE rowid IN (SELECT value FROM json_each(?))",
+            (json.dumps(chunk),),
+        ).fetchall()
+        # The label is the only member read from the property map.
+        for row, props in zip(rows, decode_many([r[3] for r in rows]), strict=True):
+            node_id, kind, key, text, sources, evidence, origins = row
+            if _inexact(text):
+                out[node_id] = node_from_row(row)
+                continue
+            label = props.get(_label_property.get(kind, ""))
+            if not isinstance(label, str) or not label:
+                label = key
+            k = _names.get(kind) or _name(kind)
+            members = "" if text == "{}" else text[1:-1] + ","
+            prov = _provenance_texts.get(p := (sources, evidence, origins)) or (
+                _provenance_members(p)
+            )
+            out[node_id] = (
+                f'{{"group":"nodes","data":{{{members}"id":{_quote(node_id)},"kind":{k},'
+                f'"key":{_quote(key)},"label":{_quote(label)}{prov}}},"classes":{k}}}'
+            )
+    return out
+
+
+def neighborhood_elements(
+    db: sqlite3.Connection,
+    index: Mapping[str, int],
+    node_ids: Sequence[str],
+    type_sql: str,
+    type_params: Sequence[str],
+    direction: Direction,
+    first: int,
+) -> dict[str, AdjacencyElements]:
+    """See :meth:`graph_service.storage.protocol.ElementReader.neighborhood_elements`;
+    the arguments as :func:`neighborhoods` takes them."""
+    out: dict[str, AdjacencyElements] = {}
+    # The loop runs once per relationship (tens of thousands): the common case is inline.
+    for me, total, rows in _adjacent_rows(
+        db, index, node_ids, type_sql, type_params, direction, first
+    ):
+        items: list[AdjacentElement] = []
+        for _, other, _way, rel_type, key, src, dst, props, sources, evidence, origins in rows:
+            src = src or me
+            dst = dst or me
+            rel_id = f"{src}-{rel_type}#{key}->{dst}" if key else f"{src}-{rel_type}->{dst}"
+            if _inexact(props):
+                rel = Relationship(src, rel_type, dst, key, decode_props(props),
+                                   _provenance(sources, evidence, origins))
+                items.append((other, rel_id, rel))
+                continue
+            t = _names.get(rel_type) or _name(rel_type)
+            members = "" if props == "{}" else props[1:-1] + ","
+            prov = _provenance_texts.get(p := (sources, evidence, origins)) or (
+                _provenance_members(p)
+            )
+            items.append((
+                other,
+                rel_id,
+                f'{{"group":"edges","data":{{{members}"id":{_quote(rel_id)},'
+                f'"source":{_quote(src)},"target":{_quote(dst)},"kind":{t},'
+                f'"key":{_quote(key)},"label":{t}{prov}}},"classes":{t}}}',
+            ))
+        out[me] = (total, items)
+    return out
 
 
 # -- streaming scans ----------------------------------------------------------------------
