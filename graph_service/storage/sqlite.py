@@ -411,7 +411,7 @@ class SqliteStore:
         type_sql, type_params = _type_condition(rel_types, "r.type")
         return self._reading(
             lambda: sqlite_scan.neighborhoods(
-                self._db, self._mirror.index, node_ids, type_sql, type_params,
+                self._db, self._mirror, node_ids, type_sql, type_params,
                 Direction(direction), first,
             )
         )
@@ -420,7 +420,7 @@ class SqliteStore:
 
     def node_elements(self, node_ids: Sequence[str]) -> dict[str, str | Node]:
         return self._reading(
-            lambda: sqlite_scan.node_elements(self._db, self._mirror.index, node_ids)
+            lambda: sqlite_scan.node_elements(self._db, self._mirror, node_ids)
         )
 
     def neighborhood_elements(
@@ -433,7 +433,7 @@ class SqliteStore:
         type_sql, type_params = _type_condition(rel_types, "r.type")
         return self._reading(
             lambda: sqlite_scan.neighborhood_elements(
-                self._db, self._mirror.index, node_ids, type_sql, type_params,
+                self._db, self._mirror, node_ids, type_sql, type_params,
                 Direction(direction), first,
             )
         )

@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import json.encoder
 import sqlite3
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from graph_service.errors import StoreError
+from graph_service.storage.mirror import GraphMirror
 from graph_service.storage.props import decode_many, decode_props
 from graph_service.storage.records import (
     Adjacency,
@@ -45,7 +46,7 @@ _REL_COLUMNS = "s.id, r.type, d.id, r.key, r.props, r.sources, r.evidence, r.ori
 
 def _adjacent_rows(
     db: sqlite3.Connection,
-    index: Mapping[str, int],
+    mirror: GraphMirror,
     node_ids: Sequence[str],
     type_sql: str,
     type_params: Sequence[str],
@@ -60,8 +61,10 @@ def _adjacent_rows(
     indexes alone. A node with at most ``first`` relationships has them all read in one
     statement with the other such nodes; a hub has only its first ``first`` read, ranked
     by SQLite, so a hub costs its count, not its rows. SQLite compares text by code
-    point, as ``neighbors`` orders.
+    point, as ``neighbors`` orders. The other ends' ids come from the mirror (a node's
+    rowid is its position there), not from a join.
     """
+    index = mirror.index
     anchors = list(dict.fromkeys(i for i in node_ids if i in index))
     ends = [
         end
@@ -86,45 +89,53 @@ def _adjacent_rows(
         hubs = [a for a, n in totals.items() if n > first]
         found: dict[int, list[tuple[Any, ...]]] = {a: [] for a in totals}
         if small:
-            for row in db.execute(*_arms(ends, small, type_sql, type_params)):
-                found[row[0]].append(row)
-            for rows in found.values():
-                rows.sort(key=_ORDER)
+            rows = db.execute(*_arms(ends, small, type_sql, type_params)).fetchall()
+            name = _namer(db, mirror.ids, rows)
+            for row in rows:
+                found[row[0]].append((row[0], name(row[1]), *row[2:]))
+            for listed in found.values():
+                listed.sort(key=_ORDER)
         if hubs and first > 0:
             sql, params = _arms(ends, hubs, type_sql, type_params)
-            for row in db.execute(
-                f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY anchor "
-                f"ORDER BY other, type, dir, key) AS n FROM ({sql})) WHERE n <= ? "
-                "ORDER BY anchor, n",
+            rows = db.execute(
+                "SELECT anchor, other, dir, type, key, props, sources, evidence, origins "
+                "FROM (SELECT a.*, row_number() OVER (PARTITION BY a.anchor "
+                f"ORDER BY o.id, a.type, a.dir, a.key) AS n FROM ({sql}) a "
+                "JOIN nodes o ON o.rowid = a.other) WHERE n <= ? ORDER BY anchor, n",
                 [*params, first],
-            ):
-                found[row[0]].append(row[:-1])
+            ).fetchall()
+            name = _namer(db, mirror.ids, rows)
+            for row in rows:
+                found[row[0]].append((row[0], name(row[1]), *row[2:]))
         for node_id, rowid in zip(ids, chunk, strict=True):
             yield node_id, totals.get(rowid, 0), found.get(rowid, [])
 
 
 def neighborhoods(
     db: sqlite3.Connection,
-    index: Mapping[str, int],
+    mirror: GraphMirror,
     node_ids: Sequence[str],
     type_sql: str,
     type_params: Sequence[str],
     direction: Direction,
     first: int,
 ) -> dict[str, Adjacency]:
-    """See :meth:`graph_service.storage.protocol.Store.neighborhoods`; ``index`` maps
-    node ids to rowids, the rest as :func:`_adjacent_rows` takes them."""
+    """See :meth:`graph_service.storage.protocol.Store.neighborhoods`; the arguments as
+    :func:`_adjacent_rows` takes them."""
     around = list(
-        _adjacent_rows(db, index, node_ids, type_sql, type_params, direction, first)
+        _adjacent_rows(db, mirror, node_ids, type_sql, type_params, direction, first)
     )
-    props = iter(decode_many([r[7] for _, _, rows in around for r in rows]))
+    props = iter(decode_many([r[5] for _, _, rows in around for r in rows]))
     return {
         me: Adjacency(
             total,
             [
                 Adjacent(
-                    Relationship(r[5] or me, r[3], r[6] or me, r[4], next(props),
-                                 _provenance(r[8], r[9], r[10])),
+                    Relationship(me, r[3], r[1], r[4], next(props),
+                                 _provenance(r[6], r[7], r[8]))
+                    if r[2] == "out"
+                    else Relationship(r[1], r[3], me, r[4], next(props),
+                                      _provenance(r[6], r[7], r[8])),
                     r[1],
                     _DIRECTIONS[r[2]],
                 )
@@ -140,22 +151,36 @@ _DIRECTIONS = {"out": Direction.OUT, "in": Direction.IN}
 _ORDER = itemgetter(1, 3, 2, 4)
 
 
+def _namer(
+    db: sqlite3.Connection, ids: list[str], rows: list[tuple[Any, ...]]
+) -> Callable[[int], str]:
+    """The node id of a rowid among the rows' other ends (``row[1]``): from the mirror,
+    or for a node committed after the mirror last caught up, from the file."""
+    known = len(ids)
+    late = sorted({r[1] for r in rows if r[1] >= known})
+    if not late:
+        return ids.__getitem__
+    named = dict(
+        db.execute(
+            "SELECT rowid, id FROM nodes WHERE rowid IN (SELECT value FROM json_each(?))",
+            (json.dumps(late),),
+        )
+    )
+    return lambda rowid: ids[rowid] if rowid < known else named[rowid]
+
+
 def _arms(
     ends: list[str], anchors: list[int], type_sql: str, type_params: Sequence[str]
 ) -> tuple[str, list[Any]]:
-    """Rows ``(anchor, other, dir, type, key, src, dst, props, sources, evidence,
-    origins)`` of the anchors' relationships: ``other`` is the other end's id, ``dir``
-    'out' or 'in', and the anchor's own end (``src`` or ``dst``) is NULL."""
+    """Rows ``(anchor, other, dir, type, key, props, sources, evidence, origins)`` of the
+    anchors' relationships: ``other`` is the other end's rowid, ``dir`` 'out' (the anchor
+    is the source) or 'in'."""
     marks = ",".join("?" * len(anchors))
-    # The anchor's own end is left NULL (the caller knows its id): one join, not two.
-    arm = {
-        "src": "d.id AS other, 'out' AS dir, r.type AS type, r.key AS key, NULL, d.id",
-        "dst": "s.id AS other, 'in' AS dir, r.type AS type, r.key AS key, s.id, NULL",
-    }
-    join = {"src": "JOIN nodes d ON d.rowid = r.dst", "dst": "JOIN nodes s ON s.rowid = r.src"}
+    other = {"src": "r.dst AS other, 'out' AS dir", "dst": "r.src AS other, 'in' AS dir"}
     sql = " UNION ALL ".join(
-        f"SELECT r.{end} AS anchor, {arm[end]}, r.props, r.sources, r.evidence, r.origins "
-        f"FROM rels r {join[end]} WHERE r.{end} IN ({marks}){type_sql}"
+        f"SELECT r.{end} AS anchor, {other[end]}, r.type AS type, r.key AS key, "
+        f"r.props AS props, r.sources AS sources, r.evidence AS evidence, "
+        f"r.origins AS origins FROM rels r WHERE r.{end} IN ({marks}){type_sql}"
         for end in ends
     )
     return sql, [*anchors, *type_params] * len(ends)
@@ -216,10 +241,10 @@ def _inexact(props: str) -> bool:
 
 
 def node_elements(
-    db: sqlite3.Connection, index: Mapping[str, int], node_ids: Sequence[str]
+    db: sqlite3.Connection, mirror: GraphMirror, node_ids: Sequence[str]
 ) -> dict[str, str | Node]:
-    """See :meth:`graph_service.storage.protocol.ElementReader.node_elements`;
-    ``index`` maps node ids to rowids."""
+    """See :meth:`graph_service.storage.protocol.ElementReader.node_elements`."""
+    index = mirror.index
     rowids = [index[i] for i in dict.fromkeys(node_ids) if i in index]
     out: dict[str, str | Node] = {}
     for start in range(0, len(rowids), _FETCH):
@@ -252,7 +277,7 @@ def node_elements(
 
 def neighborhood_elements(
     db: sqlite3.Connection,
-    index: Mapping[str, int],
+    mirror: GraphMirror,
     node_ids: Sequence[str],
     type_sql: str,
     type_params: Sequence[str],
@@ -264,12 +289,11 @@ def neighborhood_elements(
     out: dict[str, AdjacencyElements] = {}
     # The loop runs once per relationship (tens of thousands): the common case is inline.
     for me, total, rows in _adjacent_rows(
-        db, index, node_ids, type_sql, type_params, direction, first
+        db, mirror, node_ids, type_sql, type_params, direction, first
     ):
         items: list[AdjacentElement] = []
-        for _, other, _way, rel_type, key, src, dst, props, sources, evidence, origins in rows:
-            src = src or me
-            dst = dst or me
+        for _, other, way, rel_type, key, props, sources, evidence, origins in rows:
+            src, dst = (me, other) if way == "out" else (other, me)
             rel_id = f"{src}-{rel_type}#{key}->{dst}" if key else f"{src}-{rel_type}->{dst}"
             if _inexact(props):
                 rel = Relationship(src, rel_type, dst, key, decode_props(props),
