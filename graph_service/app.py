@@ -39,7 +39,7 @@ class _GraphQL(GraphQL[Context, None]):
         self.store = store
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
-        return Context(store=self.store, request=request)
+        return Context(store=self.store, request=request, encoded_json=True)
 
     def encode_json(self, data: object) -> bytes:
         return encode_response(data)

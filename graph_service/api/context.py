@@ -13,6 +13,10 @@ from graph_service.storage import Node, Store
 class Context:
     store: Store
     request: Any = None
+    #: The response is written by ``graph_service.api.json_encoding.encode_response``,
+    #: so a JSON field may answer with ``EncodedJSON`` text (the HTTP app sets it; a
+    #: caller that reads ``result.data`` itself gets plain values).
+    encoded_json: bool = False
     _nodes: dict[str, Node | None] = field(default_factory=dict)
 
     def nodes(self, ids: Sequence[str]) -> dict[str, Node]:

@@ -9,18 +9,22 @@ nodes it met but left out. Relationships are shown between nodes that are both k
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph_service.api.context import Context
+from graph_service.api.json_encoding import EncodedJSON, encode_response
 from graph_service.api.types import RelationshipTypeEnum
 from graph_service.errors import InvalidArgument, NotFound
 from graph_service.exports.elements import edge_element, node_element
-from graph_service.storage import Adjacency, Direction, Node, Store
-from schema import ModelError, split_node_id
+from graph_service.storage import Direction, Node, Store
+from graph_service.storage.protocol import ElementReader
+from graph_service.storage.records import AdjacencyElements
+from schema import NODE_KINDS, ModelError, split_node_id
 
 MAX_LIMIT = 20_000
 #: Relationships drawn at most, whatever the limits: 20,000 nodes of a dense graph could
@@ -70,8 +74,11 @@ def build_subgraph(
     rel_types: list[str] | None = None,
     limit: int = 500,
     hub_limit: int = 50,
+    encoded: bool = False,
 ) -> dict[str, Any]:
-    """The walk behind :func:`SubgraphQuery.subgraph`, as plain data."""
+    """The walk behind :func:`SubgraphQuery.subgraph`, as plain data: ``elements`` is
+    ``{"nodes": [...], "edges": [...]}``, or with ``encoded`` the same as
+    :class:`EncodedJSON` text (see :class:`_ElementTexts`)."""
     if not 1 <= len(ids) <= MAX_SEEDS:
         raise InvalidArgument(f"give between 1 and {MAX_SEEDS} ids")
     if not 0 <= hops <= MAX_HOPS:
@@ -85,15 +92,17 @@ def build_subgraph(
             split_node_id(node_id)
         except ModelError as e:
             raise InvalidArgument(str(e)) from None
+    source: _Elements = _ElementTexts(store) if encoded else _ElementDicts(store)
     version = store.version()
-    seeds = store.get_nodes(list(dict.fromkeys(ids)))
+    seeds = source.nodes(list(dict.fromkeys(ids)))
     missing = [i for i in ids if i not in seeds]
     if missing:
         raise NotFound(f"there is no node {', '.join(repr(m) for m in missing)}")
     # Kept nodes in the order the walk meets them; all but the seeds are fetched at the
-    # end with one get_nodes, and each frontier's relationships with one neighborhoods.
-    nodes: dict[str, Node | None] = {}
-    extra: dict[str, dict[str, Any]] = {}
+    # end in one read, and each frontier's relationships in one read. The walk itself
+    # needs only ids: a node or relationship is carried as the source gives it.
+    nodes: dict[str, Any] = {}
+    extra: dict[str, dict[str, int]] = {}
     edges: dict[str, Any] = {}
     omitted: set[str] = set()
     omitted_edges: set[str] = set()
@@ -106,18 +115,16 @@ def build_subgraph(
     frontier = list(nodes)
     for _ in range(hops):
         next_frontier: list[str] = []
-        around = store.neighborhoods(frontier, rel_types, Direction.BOTH, first=hub_limit)
+        around = source.around(frontier, rel_types, hub_limit)
         for node_id in frontier:
-            adjacency = around.get(node_id) or Adjacency(0, [])
-            shown, total = len(adjacency.items), adjacency.total_count
+            total, items = around.get(node_id) or (0, [])
+            shown = len(items)
             info = extra.setdefault(node_id, {})
             info["degree"] = total
             if total > shown:
                 info["more"] = total - shown
                 hubs.append(CappedHub(id=strawberry.ID(node_id), shown=shown, total=total))
-            for n in adjacency.items:
-                other, rel = n.other, n.relationship
-                rel_id = rel.id
+            for other, rel_id, rel in items:
                 if rel_id in edges:
                     continue
                 if len(edges) >= MAX_EDGES:
@@ -131,22 +138,135 @@ def build_subgraph(
                         continue
                     nodes[other] = None
                     next_frontier.append(other)
-                edges[rel_id] = edge_element(rel, rel_id)
+                edges[rel_id] = rel
         frontier = next_frontier
-    fetched = store.get_nodes([i for i, node in nodes.items() if node is None])
-    node_elements = [
-        node_element(node, **extra.get(i, {}))
-        for i, known in nodes.items()
-        if (node := known or fetched.get(i)) is not None
+    fetched = source.nodes([i for i, node in nodes.items() if node is None])
+    # A node that went between the walk and the fetch is left out.
+    kept = [
+        (i, node) for i, known in nodes.items() if (node := known or fetched.get(i)) is not None
     ]
+    elements, node_count, edge_count = source.elements(kept, extra, edges)
     return {
         "version": version,
-        "elements": {"nodes": node_elements, "edges": list(edges.values())},
+        "elements": elements,
+        "node_count": node_count,
+        "edge_count": edge_count,
         "truncated": bool(omitted or omitted_edges),
         "omitted": len(omitted - nodes.keys()),
         "omitted_edges": len(omitted_edges),
         "hubs": hubs,
     }
+
+
+#: Members the walk adds to a node's data; no model property may take their names.
+WALK_FIELDS = ("degree", "more")
+for _kind in NODE_KINDS:
+    if {p.name for p in _kind.properties} & set(WALK_FIELDS):
+        raise RuntimeError(f"a {_kind.name} property clashes with subgraph's {WALK_FIELDS}")
+
+
+class _Elements(Protocol):
+    """Where the walk reads nodes and relationships, and how it makes elements of them."""
+
+    def nodes(self, node_ids: list[str]) -> Mapping[str, Any]: ...
+
+    def around(
+        self, node_ids: list[str], rel_types: list[str] | None, first: int
+    ) -> Mapping[str, AdjacencyElements]: ...
+
+    def elements(
+        self, nodes: list[tuple[str, Any]], extra: dict[str, dict[str, int]], edges: dict[str, Any]
+    ) -> tuple[Any, int, int]:
+        """The kept nodes (by id, in order; ``extra``: members the walk adds to some) and
+        relationships (by id) as ``elements``, with how many of each."""
+        ...
+
+
+class _ElementDicts:
+    """Elements as dicts, from records: for callers that read ``result.data`` (the CLI's
+    ``query``, tests) and encode it themselves."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def nodes(self, node_ids: list[str]) -> Mapping[str, Node]:
+        return self.store.get_nodes(node_ids)
+
+    def around(
+        self, node_ids: list[str], rel_types: list[str] | None, first: int
+    ) -> dict[str, AdjacencyElements]:
+        return _from_records(self.store, node_ids, rel_types, first)
+
+    def elements(
+        self, nodes: list[tuple[str, Any]], extra: dict[str, dict[str, int]], edges: dict[str, Any]
+    ) -> tuple[dict[str, list[dict[str, Any]]], int, int]:
+        node_list = [node_element(node, **extra.get(i, {})) for i, node in nodes]
+        edge_list = [edge_element(rel, rel_id) for rel_id, rel in edges.items()]
+        return {"nodes": node_list, "edges": edge_list}, len(node_list), len(edge_list)
+
+
+class _ElementTexts:
+    """Elements as JSON text, for a response that :func:`encode_response` writes: a
+    store that writes elements itself (:class:`ElementReader`) gives their text, and the
+    30,000 elements of a large subgraph are never built as objects; any other store
+    gives records, written here with the encoder of the response. Either way the text
+    parses to what :class:`_ElementDicts` gives."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.reader = store if isinstance(store, ElementReader) else None
+
+    def nodes(self, node_ids: list[str]) -> Mapping[str, str | Node]:
+        if self.reader is not None:
+            return self.reader.node_elements(node_ids)
+        return self.store.get_nodes(node_ids)
+
+    def around(
+        self, node_ids: list[str], rel_types: list[str] | None, first: int
+    ) -> dict[str, AdjacencyElements]:
+        if self.reader is not None:
+            return self.reader.neighborhood_elements(node_ids, rel_types, Direction.BOTH, first)
+        return _from_records(self.store, node_ids, rel_types, first)
+
+    def elements(
+        self, nodes: list[tuple[str, Any]], extra: dict[str, dict[str, int]], edges: dict[str, Any]
+    ) -> tuple[EncodedJSON, int, int]:
+        # Tens of thousands of texts: only the few that are not plain texts take a call.
+        node_list = [
+            node if type(node) is str and i not in extra else _node_text(node, extra.get(i))
+            for i, node in nodes
+        ]
+        edge_list = [
+            rel if type(rel) is str else _text(edge_element(rel, rel_id))
+            for rel_id, rel in edges.items()
+        ]
+        text = f'{{"nodes":[{",".join(node_list)}],"edges":[{",".join(edge_list)}]}}'
+        return EncodedJSON(text), len(node_list), len(edge_list)
+
+
+def _node_text(node: str | Node, extra: dict[str, int] | None) -> str:
+    if not isinstance(node, str):
+        return _text(node_element(node, **(extra or {})))
+    if not extra:
+        return node
+    # The data object closes just before the element's last member, "classes" (whose
+    # value, a kind, cannot hold this): the walk's members go in before it.
+    cut = node.rindex('},"classes":')
+    return f"{node[:cut]},{_text(extra)[1:-1]}{node[cut:]}"
+
+
+def _from_records(
+    store: Store, node_ids: list[str], rel_types: list[str] | None, first: int
+) -> dict[str, AdjacencyElements]:
+    return {
+        node_id: (a.total_count, [(n.other, n.relationship.id, n.relationship) for n in a.items])
+        for node_id, a in store.neighborhoods(node_ids, rel_types, Direction.BOTH, first).items()
+    }
+
+
+def _text(value: object) -> str:
+    """JSON text as the response would spell it."""
+    return encode_response(value).decode("utf-8")
 
 
 @strawberry.type
@@ -173,13 +293,13 @@ class SubgraphQuery:
             [t.value for t in rel_types] if rel_types else None,
             limit,
             hub_limit,
+            encoded=info.context.encoded_json,
         )
-        elements = result["elements"]
         return Subgraph(
             version=result["version"],
-            elements=elements,
-            node_count=len(elements["nodes"]),
-            edge_count=len(elements["edges"]),
+            elements=result["elements"],
+            node_count=result["node_count"],
+            edge_count=result["edge_count"],
             truncated=result["truncated"],
             omitted_nodes=result["omitted"],
             omitted_edges=result["omitted_edges"],

@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 
 from graph_service.storage.records import (
     Adjacency,
+    AdjacencyElements,
     Direction,
     EdgeList,
     Neighbor,
@@ -169,6 +170,34 @@ class RowWriter(Protocol):
     ) -> WriteSummary:
         """Exactly :meth:`Store.upsert` of ``map(node_of, nodes)``,
         ``map(rel_of, relationships)``."""
+        ...
+
+
+@runtime_checkable
+class ElementReader(Protocol):
+    """A store that writes nodes and relationships as the Cytoscape.js elements of
+    :mod:`graph_service.exports.elements` itself, as JSON text: ``subgraph`` answers with
+    tens of thousands of elements, and building each as a record, then a dict, then
+    JSON costs more than reading it. The text must parse to exactly what
+    ``node_element`` / ``edge_element`` of the record give, members in the same order.
+    Where a store cannot write an element exactly, it gives the record instead.
+
+    Stores without this path are read through records (see ``graph_service.api.subgraph``).
+    """
+
+    def node_elements(self, node_ids: Sequence[str]) -> dict[str, str | Node]:
+        """The elements of the nodes that exist among ``node_ids``, by id."""
+        ...
+
+    def neighborhood_elements(
+        self,
+        node_ids: Sequence[str],
+        rel_types: Collection[str] | None = None,
+        direction: Direction = Direction.BOTH,
+        first: int = 50,
+    ) -> dict[str, AdjacencyElements]:
+        """Exactly :meth:`Store.neighborhoods`, each relationship as ``(other end's id,
+        relationship id, element)``."""
         ...
 
 

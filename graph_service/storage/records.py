@@ -17,7 +17,9 @@ from schema.records import Node, Provenance, Relationship
 
 __all__ = [
     "Adjacency",
+    "AdjacencyElements",
     "Adjacent",
+    "AdjacentElement",
     "Direction",
     "EdgeList",
     "Neighbor",
@@ -97,6 +99,15 @@ class Adjacency:
 
     total_count: int
     items: list[Adjacent]
+
+
+#: One relationship of a node as a Cytoscape.js element (see
+#: :class:`graph_service.storage.protocol.ElementReader`): the other end's id, the
+#: relationship's id, and its element as JSON text, or the record itself where the store
+#: could not write the text exactly.
+AdjacentElement = tuple[str, str, str | Relationship]
+#: How many relationships a node has, and its first ones as elements.
+AdjacencyElements = tuple[int, list[AdjacentElement]]
 
 
 @dataclass(frozen=True, slots=True)

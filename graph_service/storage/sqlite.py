@@ -24,6 +24,7 @@ from graph_service.storage import cursors, sqlite_scan
 from graph_service.storage.mirror import GraphMirror
 from graph_service.storage.records import (
     Adjacency,
+    AdjacencyElements,
     Direction,
     EdgeList,
     Neighbor,
@@ -410,7 +411,29 @@ class SqliteStore:
         type_sql, type_params = _type_condition(rel_types, "r.type")
         return self._reading(
             lambda: sqlite_scan.neighborhoods(
-                self._db, self._mirror.ids, self._mirror.index, node_ids, type_sql, type_params,
+                self._db, self._mirror, node_ids, type_sql, type_params,
+                Direction(direction), first,
+            )
+        )
+
+    # -- ElementReader: subgraph's elements, written by SQLite --------------------------
+
+    def node_elements(self, node_ids: Sequence[str]) -> dict[str, str | Node]:
+        return self._reading(
+            lambda: sqlite_scan.node_elements(self._db, self._mirror, node_ids)
+        )
+
+    def neighborhood_elements(
+        self,
+        node_ids: Sequence[str],
+        rel_types: Collection[str] | None = None,
+        direction: Direction = Direction.BOTH,
+        first: int = 50,
+    ) -> dict[str, AdjacencyElements]:
+        type_sql, type_params = _type_condition(rel_types, "r.type")
+        return self._reading(
+            lambda: sqlite_scan.neighborhood_elements(
+                self._db, self._mirror, node_ids, type_sql, type_params,
                 Direction(direction), first,
             )
         )

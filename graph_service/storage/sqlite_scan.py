@@ -1,5 +1,6 @@
 """Bulk reads of the embedded store: the relationships around many nodes in one query
-(``subgraph``), and streaming scans of every node and relationship (exports).
+(``subgraph``, chains), the same and many nodes as Cytoscape.js element text
+(``subgraph``'s answer), and streaming scans of every node and relationship (exports).
 
 They live apart from :mod:`.sqlite`, which pages and writes, because their cost is per
 row over tens of thousands to millions of rows: one statement instead of one (or two) per
@@ -12,22 +13,29 @@ so a long export neither holds the store's lock nor sees half of a later load.
 from __future__ import annotations
 
 import heapq
+import json
+import json.encoder
 import sqlite3
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from graph_service.errors import StoreError
-from graph_service.storage.props import decode_many
+from graph_service.storage.mirror import GraphMirror
+from graph_service.storage.props import decode_many, decode_props
 from graph_service.storage.records import (
     Adjacency,
+    AdjacencyElements,
     Adjacent,
+    AdjacentElement,
     Direction,
     Node,
     Relationship,
 )
+from graph_service.storage.sqlite_decode import node_from_row, split
 from graph_service.storage.sqlite_decode import provenance as _provenance
+from schema import NODE_KINDS
 
 _CHUNK = 500  # anchors per statement (two IN lists of host parameters)
 _FETCH = 5000  # rows per fetchmany of a scan
@@ -37,19 +45,19 @@ _FETCH = 5000  # rows per fetchmany of a scan
 _REL_COLUMNS = "s.id, r.type, d.id, r.key, r.props, r.sources, r.evidence, r.origins"
 
 
-def neighborhoods(
+def _adjacent_rows(
     db: sqlite3.Connection,
-    ids: Sequence[str],
-    index: Mapping[str, int],
+    mirror: GraphMirror,
     node_ids: Sequence[str],
     type_sql: str,
     type_params: Sequence[str],
     direction: Direction,
     first: int,
-) -> dict[str, Adjacency]:
-    """See :meth:`graph_service.storage.protocol.Store.neighborhoods`.
+) -> Iterator[tuple[str, int, list[tuple[Any, ...]]]]:
+    """For each existing node among ``node_ids``, once, in the order asked: its id, how
+    many relationships it has, and the rows ``(anchor, other id, dir, type, key, props,
+    sources, evidence, origins)`` of its first ``first`` in ``neighbors`` order.
 
-    ``ids`` and ``index`` are the mirror's node ids by rowid and rowids by node id;
     ``type_sql`` is an ``AND r.type IN (...)`` condition. Counts come first, from the
     indexes alone. A node with at most ``first`` relationships has them all read in one
     statement with the other such nodes and sorted here; a hub's relationships are ranked
@@ -59,18 +67,19 @@ def neighborhoods(
     more than the relationship itself). Python compares text by code point, as SQLite
     compares UTF-8, so the order is that of ``neighbors``.
     """
+    index = mirror.index
     anchors = list(dict.fromkeys(i for i in node_ids if i in index))
-    out = {node_id: Adjacency(0, []) for node_id in anchors}
     if not anchors:
-        return out
-    ids = _NodeIds(db, ids)
+        return
+    names = _NodeIds(db, mirror.ids)
     ends = [
         end
         for end, way in (("src", Direction.OUT), ("dst", Direction.IN))
         if direction in (way, Direction.BOTH)
     ]
     for start in range(0, len(anchors), _CHUNK):
-        chunk = [index[i] for i in anchors[start : start + _CHUNK]]
+        ids = anchors[start : start + _CHUNK]
+        chunk = [index[i] for i in ids]
         marks = ",".join("?" * len(chunk))
         counts = " UNION ALL ".join(
             f"SELECT r.{end} AS anchor FROM rels r WHERE r.{end} IN ({marks}){type_sql}"
@@ -84,37 +93,51 @@ def neighborhoods(
         )
         small = [a for a, n in totals.items() if 0 < n <= first]
         hubs = [a for a, n in totals.items() if n > first]
-        # Rows (anchor, other id, dir, type, key, props, sources, evidence, origins).
         found: dict[int, list[tuple[Any, ...]]] = {a: [] for a in totals}
         if small:
             for row in db.execute(*_arms(ends, small, type_sql, type_params, _DETAILS)):
-                found[row[0]].append((row[0], ids[row[1]], *row[2:]))
-            for rows in found.values():
-                rows.sort(key=_ORDER)
+                found[row[0]].append((row[0], names[row[1]], *row[2:]))
+            for listed in found.values():
+                listed.sort(key=_ORDER)
         if hubs and first > 0:
-            _read_firsts(db, ids, ends, hubs, type_sql, type_params, first, found)
-        props = iter(decode_many([r[5] for rows in found.values() for r in rows]))
-        for anchor, rows in found.items():
-            me = ids[anchor]
-            out[me] = Adjacency(
-                totals[anchor],
-                [
-                    Adjacent(
-                        Relationship(
-                            me if r[2] == "out" else r[1],
-                            r[3],
-                            r[1] if r[2] == "out" else me,
-                            r[4],
-                            next(props),
-                            _provenance(r[6], r[7], r[8]),
-                        ),
-                        r[1],
-                        _DIRECTIONS[r[2]],
-                    )
-                    for r in rows
-                ],
-            )
-    return out
+            _read_firsts(db, names, ends, hubs, type_sql, type_params, first, found)
+        for node_id, rowid in zip(ids, chunk, strict=True):
+            yield node_id, totals.get(rowid, 0), found.get(rowid, [])
+
+
+def neighborhoods(
+    db: sqlite3.Connection,
+    mirror: GraphMirror,
+    node_ids: Sequence[str],
+    type_sql: str,
+    type_params: Sequence[str],
+    direction: Direction,
+    first: int,
+) -> dict[str, Adjacency]:
+    """See :meth:`graph_service.storage.protocol.Store.neighborhoods`; the arguments as
+    :func:`_adjacent_rows` takes them."""
+    around = list(
+        _adjacent_rows(db, mirror, node_ids, type_sql, type_params, direction, first)
+    )
+    props = iter(decode_many([r[5] for _, _, rows in around for r in rows]))
+    return {
+        me: Adjacency(
+            total,
+            [
+                Adjacent(
+                    Relationship(me, r[3], r[1], r[4], next(props),
+                                 _provenance(r[6], r[7], r[8]))
+                    if r[2] == "out"
+                    else Relationship(r[1], r[3], me, r[4], next(props),
+                                      _provenance(r[6], r[7], r[8])),
+                    r[1],
+                    _DIRECTIONS[r[2]],
+                )
+                for r in rows
+            ],
+        )
+        for me, total, rows in around
+    }
 
 
 class _NodeIds(Sequence[str]):
@@ -186,7 +209,7 @@ def _arms(
     ends: list[str], anchors: list[int], type_sql: str, type_params: Sequence[str], columns: str
 ) -> tuple[str, list[Any]]:
     """Rows ``(anchor, other end's rowid, dir, type, key, *columns)`` of the anchors'
-    relationships."""
+    relationships; ``dir`` is 'out' (the anchor is the source) or 'in'."""
     marks = ",".join("?" * len(anchors))
     other = {"src": "r.dst", "dst": "r.src"}
     way = {"src": "'out'", "dst": "'in'"}
@@ -196,6 +219,136 @@ def _arms(
         for end in ends
     )
     return sql, [*anchors, *type_params] * len(ends)
+
+
+# -- Cytoscape.js elements, written from the stored rows -----------------------------------
+#
+# ``subgraph`` answers with tens of thousands of elements; decoding each row into a record,
+# building its element dict and encoding that again cost about 20 microseconds an
+# element. Here each element's JSON text is written straight from the stored columns, in
+# the shape of graph_service.exports.elements (tests/test_subgraph_elements.py holds the
+# two equal): the stored property map is compact JSON already, and its members are
+# spliced in as they are; a row's provenance is written once per distinct provenance.
+# (SQLite's own JSON functions were tried for this: a dozen function calls a row cost
+# more than the whole Python assembly.) A row whose property map holds NaN or Infinity,
+# which Python's JSON writes but the response must spell null, is answered with its
+# record instead.
+
+_quote = json.encoder.encode_basestring  # C; keeps non-ASCII text as it is
+_label_property = {k.name: k.label_property for k in NODE_KINDS}
+
+
+def _name(name: str) -> str:
+    """A kind or relationship type as a JSON string (there are a few: each is quoted once)."""
+    quoted = _names.get(name)
+    if quoted is None:
+        quoted = _names[name] = _quote(name)
+    return quoted
+
+
+_names: dict[str, str] = {}
+
+
+def _provenance_members(key: tuple[str, str | None, str]) -> str:
+    """``,"evidence":…,"sources":[…],"origins":[…]`` of stored ``(sources, evidence,
+    origins)``. Rows share a few provenances (one per source list and load origin):
+    each is written once."""
+    text = _provenance_texts.get(key)
+    if text is None:
+        if len(_provenance_texts) >= 10_000:
+            _provenance_texts.clear()
+        sources, evidence, origins = key
+        text = _provenance_texts[key] = (
+            f',"evidence":{"null" if evidence is None else _quote(evidence)}'
+            f',"sources":[{",".join(map(_quote, split(sources)))}]'
+            f',"origins":[{",".join(map(_quote, split(origins)))}]'
+        )
+    return text
+
+
+_provenance_texts: dict[tuple[str, str | None, str], str] = {}
+
+
+def _inexact(props: str) -> bool:
+    """Whether a stored property map cannot be spliced into an element as it is: Python's
+    JSON writes NaN and Infinity, which the response must spell null."""
+    return props[:1] != "{" or "NaN" in props or "Infinity" in props
+
+
+def node_elements(
+    db: sqlite3.Connection, mirror: GraphMirror, node_ids: Sequence[str]
+) -> dict[str, str | Node]:
+    """See :meth:`graph_service.storage.protocol.ElementReader.node_elements`."""
+    index = mirror.index
+    rowids = [index[i] for i in dict.fromkeys(node_ids) if i in index]
+    out: dict[str, str | Node] = {}
+    for start in range(0, len(rowids), _FETCH):
+        chunk = rowids[start : start + _FETCH]
+        rows = db.execute(
+            "SELECT id, kind, key, props, sources, evidence, origins FROM nodes "
+            "WHERE rowid IN (SELECT value FROM json_each(?))",
+            (json.dumps(chunk),),
+        ).fetchall()
+        # The label is the only member read from the property map.
+        for row, props in zip(rows, decode_many([r[3] for r in rows]), strict=True):
+            node_id, kind, key, text, sources, evidence, origins = row
+            if _inexact(text):
+                out[node_id] = node_from_row(row)
+                continue
+            label = props.get(_label_property.get(kind, ""))
+            if not isinstance(label, str) or not label:
+                label = key
+            k = _names.get(kind) or _name(kind)
+            members = "" if text == "{}" else text[1:-1] + ","
+            prov = _provenance_texts.get(p := (sources, evidence, origins)) or (
+                _provenance_members(p)
+            )
+            out[node_id] = (
+                f'{{"group":"nodes","data":{{{members}"id":{_quote(node_id)},"kind":{k},'
+                f'"key":{_quote(key)},"label":{_quote(label)}{prov}}},"classes":{k}}}'
+            )
+    return out
+
+
+def neighborhood_elements(
+    db: sqlite3.Connection,
+    mirror: GraphMirror,
+    node_ids: Sequence[str],
+    type_sql: str,
+    type_params: Sequence[str],
+    direction: Direction,
+    first: int,
+) -> dict[str, AdjacencyElements]:
+    """See :meth:`graph_service.storage.protocol.ElementReader.neighborhood_elements`;
+    the arguments as :func:`neighborhoods` takes them."""
+    out: dict[str, AdjacencyElements] = {}
+    # The loop runs once per relationship (tens of thousands): the common case is inline.
+    for me, total, rows in _adjacent_rows(
+        db, mirror, node_ids, type_sql, type_params, direction, first
+    ):
+        items: list[AdjacentElement] = []
+        for _, other, way, rel_type, key, props, sources, evidence, origins in rows:
+            src, dst = (me, other) if way == "out" else (other, me)
+            rel_id = f"{src}-{rel_type}#{key}->{dst}" if key else f"{src}-{rel_type}->{dst}"
+            if _inexact(props):
+                rel = Relationship(src, rel_type, dst, key, decode_props(props),
+                                   _provenance(sources, evidence, origins))
+                items.append((other, rel_id, rel))
+                continue
+            t = _names.get(rel_type) or _name(rel_type)
+            members = "" if props == "{}" else props[1:-1] + ","
+            prov = _provenance_texts.get(p := (sources, evidence, origins)) or (
+                _provenance_members(p)
+            )
+            items.append((
+                other,
+                rel_id,
+                f'{{"group":"edges","data":{{{members}"id":{_quote(rel_id)},'
+                f'"source":{_quote(src)},"target":{_quote(dst)},"kind":{t},'
+                f'"key":{_quote(key)},"label":{t}{prov}}},"classes":{t}}}',
+            ))
+        out[me] = (total, items)
+    return out
 
 
 # -- streaming scans ----------------------------------------------------------------------
