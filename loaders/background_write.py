@@ -61,8 +61,10 @@ def embedded_store_url(sink: object) -> str | None:
     """The URL another process can open ``sink`` from, if ``sink`` is the embedded store
     (whose load is one transaction); else None."""
     url = getattr(sink, "url", None)
-    if isinstance(url, str) and url.startswith("sqlite:///") and callable(
-        getattr(sink, "transaction", None)
+    if (
+        isinstance(url, str)
+        and url.startswith("sqlite:///")
+        and callable(getattr(sink, "transaction", None))
     ):
         return url
     return None
@@ -77,9 +79,7 @@ class BackgroundWriter:
 
     def __init__(self, url: str, batch_size: int) -> None:
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (_ROOT, env.get("PYTHONPATH", "")) if p
-        )
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH", "")) if p)
         # closed in close(), which every path to the end of a load goes through
         self._errors = tempfile.TemporaryFile(prefix="pressure-graph-writer-")  # noqa: SIM115
         self._process = subprocess.Popen(
@@ -135,7 +135,8 @@ class BackgroundWriter:
         if not isinstance(message, tuple):
             raise WriterFailed(
                 f"the writer process ended unexpectedly (exit code {self._process.returncode}"
-                + (f": {self._last_error}" if self._last_error else "") + ")"
+                + (f": {self._last_error}" if self._last_error else "")
+                + ")"
             )
         self.peak_rss_mb, self.cpu_seconds = message[-2], message[-1]
         return message[:-2]

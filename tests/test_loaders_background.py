@@ -21,33 +21,13 @@ from graph_service.storage.sqlite import SqliteStore
 from loaders.background_write import embedded_store_url
 from loaders.load import _writes_ahead, load_files
 from loaders.problems import LoadRejected
-from tests.test_loaders_bulk_write import EXAMPLES, contents, outcome
-from tests.test_loaders_bulk_write import write_files as write_files_with_a_bad_row
+from tests.test_loaders_bulk_write import EXAMPLES, contents, outcome, write_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def write_clean_files(folder: Path, persons: int = 40) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    texts = {
-        "sources": "key,title\nrep,Report\nleak,Leak\n",
-        "institutions": "key,name,sources\n"
-        + "".join(f"s{i},School {i},rep\n" for i in range(30))
-        + "s1,School 1,leak\n",
-        "persons": "key,public,sources\n"
-        + "".join(f"p{i},false,rep\n" for i in range(persons)),
-        "relationships": "from,type,to,role,sources\n"
-        + "".join(
-            f"Person:p{i},WORKS_AT,Institution:s{i % 30},teacher,rep\n" for i in range(persons)
-        )
-        + "Person:p1,WORKS_AT,Institution:s1,teacher,leak\n",
-    }
-    paths = []
-    for name, text in texts.items():
-        path = folder / f"{name}.csv"
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return paths
+    return write_files(folder, persons, bad_row=False)
 
 
 def both_ways(tmp_path: Path, paths: list[Path], **options: Any) -> tuple[Any, ...]:
@@ -89,7 +69,7 @@ def test_a_rejected_load_written_ahead_leaves_the_store_untouched(tmp_path: Path
     store.upsert([Node.create("Source", "old", {"title": "Already there"})])
     before, version = contents(store), store.version()
     with pytest.raises(LoadRejected) as rejected:
-        load_files(write_files_with_a_bad_row(tmp_path), store, background=True)
+        load_files(write_files(tmp_path), store, background=True)
     assert "ghost" in str(rejected.value)
     assert contents(store) == before and store.version() == version
     # the writer is gone and its transaction with it: the store takes writes at once
@@ -97,9 +77,7 @@ def test_a_rejected_load_written_ahead_leaves_the_store_untouched(tmp_path: Path
 
 
 def test_skipping_bad_rows_written_ahead_skips_exactly_those(tmp_path: Path) -> None:
-    sequential, ahead = both_ways(
-        tmp_path, write_files_with_a_bad_row(tmp_path), skip_invalid=True
-    )
+    sequential, ahead = both_ways(tmp_path, write_files(tmp_path), skip_invalid=True)
     assert ahead == sequential
 
 
