@@ -8,6 +8,9 @@ list that is settled in batches. What stays in memory is one small entry per nod
 the problems found. Good rows go to a temporary spill file (``marshal``, compact and
 fast), so writing reads them back instead of parsing the files twice.
 
+A large load into the embedded store is also written while it is checked, by a second
+process, and committed only if every row was good (:mod:`loaders.background_write`).
+
 Writing sends batches through ``sink.upsert``, or, when the sink offers it,
 ``sink.upsert_rows``: the same write of plain tuples (a packed record without its tag),
 so no record object is built per fact. A sink that offers ``transaction()`` (a
@@ -30,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from loaders.background_write import BackgroundWriter, WriterFailed, embedded_store_url
 from loaders.mapping import Mapping_, compile_mapped, load_mapping
 from loaders.problems import LoadError, LoadRejected, Problem
 from loaders.reading import Cell, Table, TableSource, table_sources
@@ -52,6 +56,7 @@ _SPILL_CHUNK = 5_000  # rows per marshal record in the spill file
 _PENDING_LIMIT = 50_000  # unsettled references before asking the store
 _LOOKUP_CHUNK = 5_000
 _BULK_ROWS = 50_000  # rows to write from which a store's bulk mode pays
+_BACKGROUND_BYTES = 8 << 20  # input size from which a write-ahead process pays
 _GC_ROWS = 1 << 16  # rows between collections of young objects while checking
 
 #: progress(stage, rows done, fraction done or None)
@@ -78,8 +83,11 @@ class LoadResult:
     skipped_sheets: list[str] = field(default_factory=list)  # sheets not read at all
     summary: Any = None  # the store's WriteSummary (summed over batches); None on a dry run
     check_seconds: float = 0.0
-    write_seconds: float = 0.0
+    write_seconds: float = 0.0  # after the check (a write-ahead's commit only)
     rows_written: int = 0
+    written_ahead: bool = False  # written while checking, by a second process
+    writer_peak_mb: float = 0.0  # the write-ahead process's peak memory, if there was one
+    writer_cpu_seconds: float = 0.0
 
     def counts(self) -> dict[str, int]:
         return dict(self.records)
@@ -101,42 +109,101 @@ def load_files(
     mapping: Path | Mapping_ | None = None,
     progress: Progress | None = None,
     batch_size: int = 20_000,
+    background: bool | None = None,
 ) -> LoadResult:
     """Check the files and, unless ``dry_run``, write them through ``sink``.
 
     Raises :class:`LoadRejected` listing every problem when any row is bad and
     ``skip_invalid`` is false; nothing is written then. With ``skip_invalid`` the rows
     written are exactly those without a reported problem.
+
+    ``background``: write while checking, in a second process (see
+    :mod:`loaders.background_write`); None decides by the input's size, and only the
+    embedded store is ever written ahead.
     """
     if isinstance(mapping, Path | str):
         mapping = load_mapping(Path(mapping))
     started = time.perf_counter()
-    with tempfile.TemporaryFile(prefix="pressure-graph-load-") as spill_file:
-        check = _Check(sink, spill_file, progress)
-        with _young_gc_only():
-            check.run([Path(p) for p in paths], mapping)
-        result = LoadResult([str(p) for p in paths], check.rows_read)
-        result.check_seconds = time.perf_counter() - started
-        problems = check.problems
-        if problems and not skip_invalid:
-            raise LoadRejected(problems)
-        result.skipped = problems
-        for loc in check.bad_locs:
-            result.skipped_rows[check.tables[loc >> _LOC_SHIFT].label] += 1
-        result.skipped_sheets = sorted(f"{f} [{s}]" for f, s in check.sheet_failures)
-        started = time.perf_counter()
-        if dry_run or sink is None:
-            if not check.late_bad:
-                result.records.update(check.accepted)
-            else:  # rows found bad after they were accepted: count the good ones again
-                kinds = result.records
-                for packed in check.good_packed():
-                    for rec in packed:
-                        kinds[rec[2]] += 1  # a node's kind, a relationship's type
-        else:
-            _write(check, sink, result, batch_size, progress)
-        result.write_seconds = time.perf_counter() - started
-    return result
+    writer = None
+    if not dry_run and _writes_ahead(paths, sink, background):
+        writer = BackgroundWriter(embedded_store_url(sink) or "", batch_size)
+    try:
+        with tempfile.TemporaryFile(prefix="pressure-graph-load-") as spill_file:
+            check = _Check(sink, spill_file, progress, writer)
+            with _young_gc_only():
+                check.run([Path(p) for p in paths], mapping)
+            result = LoadResult([str(p) for p in paths], check.rows_read)
+            result.check_seconds = time.perf_counter() - started
+            problems = check.problems
+            if writer is not None:
+                done = _commit_ahead(writer, check, result, progress)
+                writer = None
+                if done:
+                    return result
+            if problems and not skip_invalid:
+                raise LoadRejected(problems)
+            result.skipped = problems
+            for loc in check.bad_locs:
+                result.skipped_rows[check.tables[loc >> _LOC_SHIFT].label] += 1
+            result.skipped_sheets = sorted(f"{f} [{s}]" for f, s in check.sheet_failures)
+            started = time.perf_counter()
+            if dry_run or sink is None:
+                if not check.late_bad:
+                    result.records.update(check.accepted)
+                else:  # rows found bad after they were accepted: count the good ones again
+                    kinds = result.records
+                    for packed in check.good_packed():
+                        for rec in packed:
+                            kinds[rec[2]] += 1  # a node's kind, a relationship's type
+            else:
+                _write(check, sink, result, batch_size, progress)
+            result.write_seconds = time.perf_counter() - started
+        return result
+    finally:
+        if writer is not None:  # the check failed: nothing it sent may stay
+            writer.rollback()
+
+
+def _writes_ahead(paths: Sequence[Path], sink: Sink | None, background: bool | None) -> bool:
+    """Whether to write while checking (see :mod:`loaders.background_write`): only into a
+    store whose load is one transaction, and by default only for input large enough to
+    repay starting a second process."""
+    if background is False or sink is None or embedded_store_url(sink) is None:
+        return False
+    if background:
+        return True
+    size = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            size += Path(path).stat().st_size
+    return size >= _BACKGROUND_BYTES
+
+
+def _commit_ahead(
+    writer: BackgroundWriter, check: _Check, result: LoadResult, progress: Progress | None
+) -> bool:
+    """Finish a write-ahead: commit it when the check found nothing wrong (True: the load
+    is written), else roll it back (False: the load goes on as without it)."""
+    if check.problems or check.bad_locs:
+        writer.rollback()
+        return False
+    started = time.perf_counter()
+    if progress is not None:
+        progress("writing", check.rows_good, None)
+    try:
+        summary, rows = writer.commit()
+    except WriterFailed:
+        return False  # it rolled back; the load writes from the spill instead
+    result.records.update(check.accepted)
+    result.summary = summary
+    result.rows_written = rows
+    result.write_seconds = time.perf_counter() - started
+    result.written_ahead = True
+    result.writer_peak_mb = writer.peak_rss_mb
+    result.writer_cpu_seconds = writer.cpu_seconds
+    if progress is not None:
+        progress("writing", rows, 1.0)
+    return True
 
 
 @contextlib.contextmanager
@@ -266,8 +333,15 @@ def _flush(sink: Sink, nodes: list[Node], rels: list[Relationship], result: Load
 class _Check:
     """The streaming check: reads every table once, spilling good rows."""
 
-    def __init__(self, sink: Sink | None, spill: IO[bytes], progress: Progress | None) -> None:
+    def __init__(
+        self,
+        sink: Sink | None,
+        spill: IO[bytes],
+        progress: Progress | None,
+        writer: BackgroundWriter | None = None,
+    ) -> None:
         self.sink = sink
+        self.writer = writer
         self.spill = spill
         self.progress = progress
         self.resolver = Resolver()
@@ -585,6 +659,8 @@ class _Check:
             self.spill.seek(0, 2)
             self.spill.write(len(data).to_bytes(8, "little"))
             self.spill.write(data)
+            if self.writer is not None:
+                self.writer.send(data)
             self._spilled_chunks += 1
             self._chunk = []
 

@@ -119,3 +119,16 @@ def test_synth_is_reproducible_labelled_and_loads(tmp_path: Path) -> None:
     stats = SqliteStore(db).stats()
     assert stats.relationships_by_type["RELAYS"] == 2 + 2 * 5
     assert stats.nodes_by_kind["Institution"] == 12
+
+
+def test_load_can_write_while_checking(tmp_path: Path) -> None:
+    data = tmp_path / "institutions.csv"
+    data.write_text("key,sector\ns1,education\ns2,health\n", encoding="utf-8")
+    db = tmp_path / "g.db"
+    code, out, err = run("load", str(data), "--store", f"sqlite:///{db}", "--write-ahead")
+    assert code == 0, err
+    assert "while writing, committed in" in out
+    assert SqliteStore(db).stats().node_count == 2
+    code, out, err = run("load", str(data), "--store", f"sqlite:///{db}", "--no-write-ahead")
+    assert code == 0, err
+    assert ", written in" in out

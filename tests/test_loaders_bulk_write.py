@@ -53,17 +53,22 @@ def outcome(result: LoadResult) -> tuple[Any, ...]:
     return (result.counts(), s.created, s.updated, s.unchanged, result.rows_written)
 
 
-def write_files(folder: Path) -> list[Path]:
+def write_files(folder: Path, persons: int = 40, bad_row: bool = True) -> list[Path]:
+    """Sources, 30 institutions, ``persons`` persons working at them, with repeats to
+    merge and (``bad_row``) one relationship to a node that is nowhere."""
+    folder.mkdir(parents=True, exist_ok=True)
     texts = {
         "sources": "key,title\nrep,Report\nleak,Leak\n",
         "institutions": "key,name,sources\n"
         + "".join(f"s{i},School {i},rep\n" for i in range(30))
         + "s1,School 1,leak\n",  # a repeat: merged, its second source added
-        "persons": "key,public,sources\n" + "".join(f"p{i},false,rep\n" for i in range(40)),
+        "persons": "key,public,sources\n" + "".join(f"p{i},false,rep\n" for i in range(persons)),
         "relationships": "from,type,to,role,sources\n"
-        + "".join(f"Person:p{i},WORKS_AT,Institution:s{i % 30},teacher,rep\n" for i in range(40))
+        + "".join(
+            f"Person:p{i},WORKS_AT,Institution:s{i % 30},teacher,rep\n" for i in range(persons)
+        )
         + "Person:p1,WORKS_AT,Institution:s1,teacher,leak\n"  # a repeat, merged
-        + "Person:p1,WORKS_AT,Institution:ghost,teacher,rep\n",  # bad, found late
+        + ("Person:p1,WORKS_AT,Institution:ghost,teacher,rep\n" if bad_row else ""),  # found late
     }
     paths = []
     for name, text in texts.items():

@@ -1,0 +1,275 @@
+"""Writing a load while it is still being checked, in a second process.
+
+A load checks every row before it writes any (a load with a bad row writes nothing), so
+done one after the other the two stages add up. For the embedded store they need not: its
+whole load is one transaction, and a transaction can be rolled back. So a large load into
+it starts a writer process at the beginning; every chunk of good rows the check spills is
+also sent to the writer, which upserts it inside one open transaction while the check
+reads on. When the check ends:
+
+* with no problem at all, the writer commits, and its write summary is the load's;
+* with any problem (the rows it wrote may include rows found bad later, a conflict or a
+  reference that never resolved), the writer rolls back, and the load goes on as it
+  would have without it: rejected, or written again from the spill without the bad rows;
+* if the writer itself failed (a row whose reference is defined further down the file,
+  which the store cannot take before its end node exists), it has rolled back and the
+  load writes from the spill, one stage after the other.
+
+Either way the store sees one transaction or none, and a second process reading the
+store meanwhile (``serve``) sees the old graph until the commit. If the loading process
+dies, the writer's input closes and it rolls back.
+
+The writer is a plain child interpreter (``python -m loaders.background_write``), fed
+length-prefixed frames on its standard input: not :mod:`multiprocessing`, whose spawned
+children import the parent's main script again (a script without a ``__main__`` guard
+would start its load once more).
+
+Stores whose loads are not one transaction (Neo4j commits every 20,000 rows) are never
+written ahead: a rejected load must leave them untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import pickle
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+_DATA = b"D"
+_COMMIT = b"C"
+_ROLLBACK = b"R"
+_HEADER = 9  # a frame: its tag (one byte), its length (8 bytes, little-endian), its data
+#: Where this package and its siblings (graph_service, schema) are imported from.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+class WriterFailed(Exception):
+    """The writer could not write the rows it was sent (it rolled back)."""
+
+
+class _Rollback(Exception):
+    pass
+
+
+def embedded_store_url(sink: object) -> str | None:
+    """The URL another process can open ``sink`` from, if ``sink`` is the embedded store
+    (whose load is one transaction); else None."""
+    url = getattr(sink, "url", None)
+    if (
+        isinstance(url, str)
+        and url.startswith("sqlite:///")
+        and callable(getattr(sink, "transaction", None))
+    ):
+        return url
+    return None
+
+
+def _frame(tag: bytes, data: bytes = b"") -> bytes:
+    return tag + len(data).to_bytes(8, "little") + data
+
+
+class BackgroundWriter:
+    """The loading process's end of a writer process (see the module docstring)."""
+
+    def __init__(self, url: str, batch_size: int) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH", "")) if p)
+        # closed in close(), which every path to the end of a load goes through
+        self._errors = tempfile.TemporaryFile(prefix="pressure-graph-writer-")  # noqa: SIM115
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "loaders.background_write", url, str(batch_size)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._errors,
+            env=env,
+        )
+        self.peak_rss_mb = 0.0
+        self.cpu_seconds = 0.0
+        self._open = True
+        self._broken = False
+        self._last_error = ""
+
+    def send(self, chunk: bytes) -> None:
+        """One spilled chunk (``marshal`` of ``[(loc, packed records), ...]``); blocks
+        while the writer is behind by more than the pipe holds, so memory stays bounded."""
+        if self._open and not self._broken:
+            try:
+                stdin: IO[bytes] = self._process.stdin  # type: ignore[assignment]
+                stdin.write(_frame(_DATA, chunk))
+            except OSError:  # the writer died; commit() will say so
+                self._broken = True
+
+    def commit(self) -> tuple[Any, int]:
+        """(the write summary, rows written) once the writer has committed; raises
+        :class:`WriterFailed` when it could not write (nothing was committed then)."""
+        result = self._finish(_COMMIT)
+        if result[0] == "failed":
+            raise WriterFailed(result[1])
+        return result[1], result[2]
+
+    def rollback(self) -> None:
+        """Tell the writer to roll back, and wait until it has."""
+        if not self._open:
+            return
+        with contextlib.suppress(WriterFailed):
+            self._finish(_ROLLBACK)
+
+    def _finish(self, command: bytes) -> tuple[Any, ...]:
+        stdin: IO[bytes] = self._process.stdin  # type: ignore[assignment]
+        stdout: IO[bytes] = self._process.stdout  # type: ignore[assignment]
+        message: Any = None
+        try:
+            stdin.write(_frame(command))
+            stdin.close()
+            message = pickle.loads(stdout.read())
+        except (OSError, EOFError, pickle.UnpicklingError):
+            message = None
+        finally:
+            self.close()
+        if not isinstance(message, tuple):
+            raise WriterFailed(
+                f"the writer process ended unexpectedly (exit code {self._process.returncode}"
+                + (f": {self._last_error}" if self._last_error else "")
+                + ")"
+            )
+        self.peak_rss_mb, self.cpu_seconds = message[-2], message[-1]
+        return message[:-2]
+
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            for stream in (self._process.stdin, self._process.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+            try:
+                self._process.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a writer stuck in I/O
+                self._process.kill()
+                self._process.wait()
+            self._errors.seek(0)
+            lines = self._errors.read().decode("utf-8", "replace").strip().splitlines()
+            self._last_error = lines[-1] if lines else ""
+            self._errors.close()
+
+
+def _usage() -> tuple[float, float]:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+
+
+class _Writing:
+    """The writer process's state: one bulk transaction, rows batched into it. Records
+    the first failure instead of raising, so the process keeps draining its pipe."""
+
+    def __init__(self, url: str, batch_size: int) -> None:
+        self.batch_size = batch_size
+        self.failed: str | None = None
+        self.summary: Any = None
+        self.rows = 0
+        self.nodes: list[Any] = []
+        self.rels: list[Any] = []
+        self.scope = contextlib.ExitStack()
+        self.store: Any = None
+        try:
+            from graph_service.storage.open import open_store
+
+            self.store = open_store(url)
+            self.scope.enter_context(self.store.transaction(bulk=True))
+        except Exception as e:  # reported to the loading process
+            self.failed = f"cannot write {url}: {e}"
+
+    def take(self, message: bytes) -> None:
+        if self.failed is not None:
+            return
+        try:
+            nodes, rels = self.nodes, self.rels
+            for _, packed in marshal.loads(message):
+                self.rows += 1
+                for rec in packed:
+                    if rec[0] == 0:
+                        nodes.append(rec[1:])
+                    else:
+                        rels.append(rec[1:])
+                if len(nodes) + len(rels) >= self.batch_size:
+                    self._flush()
+        except Exception as e:  # reported to the loading process
+            self.failed = str(e) or type(e).__name__
+
+    def _flush(self) -> None:
+        if self.nodes or self.rels:
+            written = self.store.upsert_rows(self.nodes, self.rels)
+            if self.summary is None:
+                self.summary = written
+            else:
+                self.summary.add(written)
+            self.nodes, self.rels = [], []
+
+    def commit(self) -> tuple[Any, ...]:
+        if self.failed is None:
+            try:
+                self._flush()
+                self.scope.close()
+            except Exception as e:  # reported to the loading process
+                self.failed = str(e) or type(e).__name__
+                self.rollback()  # if the commit itself failed, the store has rolled back
+                return ("failed", self.failed)
+            return ("done", self.summary, self.rows)
+        self.rollback()
+        return ("failed", self.failed)
+
+    def rollback(self) -> None:
+        self.scope.__exit__(_Rollback, _Rollback(), None)
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
+def _read_frame(stream: IO[bytes]) -> tuple[bytes, bytes]:
+    header = stream.read(_HEADER)
+    if len(header) < _HEADER:
+        raise EOFError
+    size = int.from_bytes(header[1:], "little")
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return header[:1], data
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The writer process: upsert every chunk read from standard input inside one bulk
+    transaction; commit or roll back when told; write the outcome (pickled) to standard
+    output."""
+    url, batch_size = (argv if argv is not None else sys.argv[1:])[:2]
+    writing = _Writing(url, int(batch_size))
+    source, out = sys.stdin.buffer, sys.stdout.buffer
+    try:
+        while True:
+            tag, data = _read_frame(source)
+            if tag != _DATA:
+                break
+            writing.take(data)
+    except EOFError:  # the loading process is gone
+        writing.rollback()
+        writing.close()
+        return 1
+    if tag == _COMMIT:
+        result = writing.commit()
+    else:
+        writing.rollback()
+        result = ("failed", "rolled back")
+    writing.close()
+    out.write(pickle.dumps((*result, *_usage())))
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
