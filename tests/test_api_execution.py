@@ -43,6 +43,22 @@ class Item:
     def shout(self) -> str:
         return self.name.upper()
 
+    @strawberry.field
+    def fails(self) -> str:
+        raise ValueError(f"no answer for {self.name}")
+
+    @strawberry.field
+    def nothing(self) -> str:
+        return None  # type: ignore[return-value]
+
+    @strawberry.field
+    def asks(self, info: strawberry.Info) -> str:
+        return info.field_name
+
+    @strawberry.field
+    def echo(self, word: str = "hi") -> str:
+        return word
+
 
 @strawberry.type
 class Query:
@@ -104,6 +120,23 @@ def test_fast_leaves_report_null_and_coercion_errors_like_the_general_path() -> 
     assert fast[1] and fast[1][0][1] == ("items", 1, "broken")
 
 
+def test_plain_methods_answer_and_fail_like_the_general_path() -> None:
+    general, fast = _both("{ items { shout asks echo e2: echo(word: \"yo\") } }")
+    assert fast == general
+    assert fast[0]["items"][0] == {"shout": "A", "asks": "asks", "echo": "hi", "e2": "yo"}
+    general, fast = _both("{ items { name fails } }")
+    assert fast == general
+    assert fast[1] and fast[1][0] == ("no answer for a", ("items", 0, "fails"))
+    general, fast = _both("{ items { name nothing } }")
+    assert fast == general
+    assert fast[1] and "non-nullable field Item.nothing" in fast[1][0][0]
+    item = strawberry.Schema(query=Query)._schema.get_type("Item")
+    fields = item.fields  # type: ignore[union-attr]
+    assert leaf_plan(fields["shout"]) is not None
+    assert leaf_plan(fields["asks"]) is None  # wants info: the general path
+    assert leaf_plan(fields["echo"]) is None  # has arguments
+
+
 def test_chain_hop_scalars_take_the_fast_path() -> None:
     """Guards the fast path against a strawberry upgrade that renames its plain-field
     resolver (the answers would stay right, only slow)."""
@@ -116,6 +149,10 @@ def test_chain_hop_scalars_take_the_fast_path() -> None:
     assert leaf_plan(fields["directiveId"]) is not None
     assert leaf_plan(fields["lagDays"]) is not None
     assert leaf_plan(fields["recipients"]) is None  # a list of objects: the general path
+    directive = service_schema._schema.get_type("Directive")
+    assert directive is not None
+    for name in ("id", "kind", "label", "key"):  # Node's own methods
+        assert leaf_plan(directive.fields[name]) is not None, name  # type: ignore[attr-defined]
 
 
 def test_service_schema_answers_a_chain_like_the_general_path(store: Store) -> None:

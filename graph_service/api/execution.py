@@ -4,9 +4,10 @@ Chains and rankings answer with tens of thousands of scalar fields (a 10,000-hop
 selects about 50,000). graphql-core spends most of that time on bookkeeping that a plain
 attribute does not need: a resolve-info object per field, awaitable checks, and the
 generic ``complete_value`` dispatch. For a field that strawberry resolves by reading an
-attribute (no resolver, no arguments, no field extension) and whose type is a scalar or
-an enum, the answer is exactly ``coerce_output_value(getattr(source, name))``; this
-context computes just that, and completes a list of objects that select only such fields
+attribute (no resolver, no arguments, no field extension), or by calling a method of the
+object that takes nothing but ``self`` (``Node.id``), and whose type is a scalar or an
+enum, the answer is exactly ``coerce_output_value(getattr(source, name))`` (or of the
+method's result); this context computes just that, and completes a list of objects that select only such fields
 (a chain's deliveries) item by item without graphql-core's per-item machinery. Whenever
 the general path could say something else — a null for a non-null field, a value the
 scalar rejects, middleware, an exception, @stream or @defer — it steps aside and the
@@ -15,6 +16,7 @@ general path runs as before, so answers and errors read exactly as they did.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
@@ -39,25 +41,54 @@ LeafPlan = PlainLeaf | None
 
 #: The name strawberry gives the resolver of a field that only reads an attribute.
 _BASIC_RESOLVER = "_get_basic_result"
+#: The name strawberry gives the resolver of a field with a resolver of its own.
+_METHOD_RESOLVER = "_resolver"
 #: Where strawberry keeps its own field definition on a graphql-core field.
 _DEFINITION = "strawberry-definition"
 
 
 def leaf_plan(field: GraphQLField) -> LeafPlan:
-    """How to complete ``field`` directly, if it is a plain leaf field."""
+    """How to complete ``field`` directly, if it is a plain leaf field: one that reads an
+    attribute, or whose resolver is a plain method of the object (see
+    :func:`_plain_method`)."""
     resolve = field.resolve
     if resolve is None or field.args:
         return None
-    if getattr(resolve, "__name__", "") != _BASIC_RESOLVER:
-        return None
-    if not getattr(resolve, "_is_default", False):
+    name = getattr(resolve, "__name__", "")
+    if name == _BASIC_RESOLVER and getattr(resolve, "_is_default", False):
+        read = None
+    elif name == _METHOD_RESOLVER and (read := _plain_method(field)) is not None:
+        pass
+    else:
         return None
     field_type = field.type
     non_null = isinstance(field_type, GraphQLNonNull)
     leaf = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
     if not is_leaf_type(leaf):
         return None
-    return resolve, _reader(field, resolve), leaf, non_null
+    return resolve, read or _reader(field, resolve), leaf, non_null
+
+
+def _plain_method(field: GraphQLField) -> Callable[[Any], Any] | None:
+    """The method behind a field whose resolver takes only ``self`` (no arguments, no
+    info, no root), synchronous, with no field extension (permissions are extensions):
+    strawberry calls it with the object as ``self`` and returns what it returns, which
+    is all the general path would do with it."""
+    definition = (field.extensions or {}).get(_DEFINITION)
+    if not isinstance(definition, StrawberryField) or definition.extensions:
+        return None
+    resolver = definition.base_resolver
+    if resolver is None or resolver.is_async or resolver.arguments:
+        return None
+    if resolver.self_parameter is None or any(
+        p is not None
+        for p in (resolver.info_parameter, resolver.root_parameter, resolver.parent_parameter)
+    ):
+        return None
+    method = resolver.wrapped_func
+    if not inspect.isfunction(method) or len(inspect.signature(method).parameters) != 1:
+        return None  # a static or class method, or one with more parameters
+    return method
 
 
 def _reader(field: GraphQLField, resolve: Callable[..., Any]) -> Callable[[Any], Any]:
