@@ -7,8 +7,9 @@ generic ``complete_value`` dispatch. For a field that strawberry resolves by rea
 attribute (no resolver, no arguments, no field extension), or by calling a method of the
 object that takes nothing but ``self`` (``Node.id``), and whose type is a scalar or an
 enum, the answer is exactly ``coerce_output_value(getattr(source, name))`` (or of the
-method's result); this context computes just that, and completes a list of objects that select only such fields
-(a chain's deliveries) item by item without graphql-core's per-item machinery. Whenever
+method's result); this context computes just that, and completes a list of objects that
+select only such fields (a chain's deliveries) item by item without graphql-core's
+per-item machinery. Whenever
 the general path could say something else — a null for a non-null field, a value the
 scalar rejects, middleware, an exception, @stream or @defer — it steps aside and the
 general path runs as before, so answers and errors read exactly as they did.

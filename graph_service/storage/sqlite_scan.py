@@ -71,7 +71,8 @@ def _adjacent_rows(
     anchors = list(dict.fromkeys(i for i in node_ids if i in index))
     if not anchors:
         return
-    names = _NodeIds(db, mirror.ids)
+    known = mirror.ids
+    names = _NodeIds(db, known)
     ends = [
         end
         for end, way in (("src", Direction.OUT), ("dst", Direction.IN))
@@ -95,8 +96,13 @@ def _adjacent_rows(
         hubs = [a for a, n in totals.items() if n > first]
         found: dict[int, list[tuple[Any, ...]]] = {a: [] for a in totals}
         if small:
-            for row in db.execute(*_arms(ends, small, type_sql, type_params, _DETAILS)):
-                found[row[0]].append((row[0], names[row[1]], *row[2:]))
+            rows = db.execute(*_arms(ends, small, type_sql, type_params, _DETAILS)).fetchall()
+            try:  # the mirror's list, read in C; a node newer than the mirror is past its end
+                named = [(r[0], known[r[1]], *r[2:]) for r in rows]
+            except IndexError:
+                named = [(r[0], names[r[1]], *r[2:]) for r in rows]
+            for row in named:
+                found[row[0]].append(row)
             for listed in found.values():
                 listed.sort(key=_ORDER)
         if hubs and first > 0:
@@ -327,10 +333,11 @@ def neighborhood_elements(
         db, mirror, node_ids, type_sql, type_params, direction, first
     ):
         items: list[AdjacentElement] = []
+        quoted_me = _quote(me)
         for _, other, way, rel_type, key, props, sources, evidence, origins in rows:
             src, dst = (me, other) if way == "out" else (other, me)
             rel_id = f"{src}-{rel_type}#{key}->{dst}" if key else f"{src}-{rel_type}->{dst}"
-            if _inexact(props):
+            if props[:1] != "{" or "NaN" in props or "Infinity" in props:  # _inexact
                 rel = Relationship(src, rel_type, dst, key, decode_props(props),
                                    _provenance(sources, evidence, origins))
                 items.append((other, rel_id, rel))
@@ -340,12 +347,24 @@ def neighborhood_elements(
             prov = _provenance_texts.get(p := (sources, evidence, origins)) or (
                 _provenance_members(p)
             )
+            # JSON quoting is per character, so the id's text is its parts' quoted text
+            # (a type name needs no escapes).
+            quoted_other = _quote(other)
+            qsrc, qdst = (
+                (quoted_me, quoted_other) if way == "out" else (quoted_other, quoted_me)
+            )
+            qkey = _quote(key)
+            qid = (
+                f'{qsrc[:-1]}-{rel_type}#{qkey[1:-1]}->{qdst[1:]}'
+                if key
+                else f"{qsrc[:-1]}-{rel_type}->{qdst[1:]}"
+            )
             items.append((
                 other,
                 rel_id,
-                f'{{"group":"edges","data":{{{members}"id":{_quote(rel_id)},'
-                f'"source":{_quote(src)},"target":{_quote(dst)},"kind":{t},'
-                f'"key":{_quote(key)},"label":{t}{prov}}},"classes":{t}}}',
+                f'{{"group":"edges","data":{{{members}"id":{qid},'
+                f'"source":{qsrc},"target":{qdst},"kind":{t},'
+                f'"key":{qkey},"label":{t}{prov}}},"classes":{t}}}',
             ))
         out[me] = (total, items)
     return out
