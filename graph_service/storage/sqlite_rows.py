@@ -239,23 +239,44 @@ def _rows(db: sqlite3.Connection, table: str) -> int:
 
 
 def fetch_nodes(
-    db: sqlite3.Connection, mirror: GraphMirror, node_ids: Sequence[str]
+    db: sqlite3.Connection, mirror: GraphMirror, rows: Sequence[NodeRow]
 ) -> dict[str, Node]:
-    """Stored nodes by id, found through their rowids (their mirror positions): this
-    needs no index on ids, which a bulk load may have dropped."""
+    """The stored nodes these rows repeat, by id, except those stored exactly as the row
+    would write them (their merge changes nothing: a re-load decodes and merges only
+    what it changes). Found through their rowids (their mirror positions): this needs
+    no index on ids, which a bulk load may have dropped."""
     index = mirror.index
-    rowids = [index[i] for i in node_ids]
+    join = SEP.join
+    wanted = list(
+        zip(
+            map(index.__getitem__, map(_first, rows)),
+            encode_many(list(map(_fourth, rows))),
+            map(join, map(_fifth, rows)),
+            map(_sixth, rows),
+            map(join, map(_seventh, rows)),
+            strict=True,
+        )
+    )
     found: dict[str, Node] = {}
-    for start in range(0, len(rowids), _CHUNK):
-        chunk = rowids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        values = ",".join(["(?, ?, ?, ?, ?)"] * len(chunk))
         for row in db.execute(
-            "SELECT id, kind, key, props, sources, evidence, origins FROM nodes "
-            f"WHERE rowid IN ({marks})",
-            chunk,
+            f"WITH wanted (rowid, props, sources, evidence, origins) AS (VALUES {values}) "
+            "SELECT n.id, n.kind, n.key, n.props, n.sources, n.evidence, n.origins "
+            "FROM wanted w CROSS JOIN nodes n ON n.rowid = w.rowid "
+            f"WHERE NOT ({_SAME})",
+            [part for values_ in chunk for part in values_],
         ):
             found[row[0]] = node_from_row(row)
     return found
+
+
+#: a stored row (``n``) holds what its wanted row (``w``) would write
+_SAME = (
+    "n.props = w.props AND n.sources = w.sources AND n.evidence IS w.evidence "
+    "AND n.origins = w.origins"
+)
 
 
 # -- one batch: repeats merged ------------------------------------------------------------
@@ -305,13 +326,16 @@ def write_nodes(
         return
     index = mirror.index
     node_ids = list(map(_first, rows))
+    batch: dict[str, NodeRow] = {}
+    repeats: list[NodeRow] = []  # of stored nodes
+    existing: dict[str, Node] = {}  # the stored nodes that the repeats may change
     if len(set(node_ids)) == len(rows) and index.keys().isdisjoint(node_ids):
-        created, existing = rows, {}
+        created = rows
     else:
         batch = dedupe_nodes(rows)
-        existing_ids = [node_id for node_id in batch if node_id in index]
-        existing = fetch_nodes(db, mirror, existing_ids) if existing_ids else {}
-        created = [r for r in batch.values() if r[0] not in existing]
+        repeats = [r for r in batch.values() if r[0] in index]
+        existing = fetch_nodes(db, mirror, repeats) if repeats else {}
+        created = [r for r in batch.values() if r[0] not in index]
         node_ids = list(map(_first, created))
     db.executemany(INSERT_NODE, _new_node_rows(created, len(mirror.ids)))
     kinds = list(map(_second, created))
@@ -319,6 +343,10 @@ def write_nodes(
     outcomes: Counter[tuple[str, str]] = Counter(
         {("created", k): n for k, n in Counter(kinds).items()}
     )
+    if repeats:  # those stored exactly as written are unchanged
+        unchanged = Counter(map(_second, repeats))
+        unchanged.subtract(Counter(n.kind for n in existing.values()))
+        outcomes.update({("unchanged", k): n for k, n in unchanged.items() if n})
     updates: list[tuple[Any, ...]] = []
     for node_id, old in existing.items():
         new = old.merged(node_of(batch[node_id]))
@@ -364,9 +392,13 @@ def write_relationships(
     mirror.extend_edges(
         list(map(_first, new_rows)), list(map(_third, new_rows)), list(map(_second, new_rows))
     )
-    outcomes: Counter[tuple[str, str]] = Counter(
-        {("created", t): n for t, n in Counter(map(_second, new_rows)).items()}
-    )
+    created = Counter(map(_second, new_rows))
+    outcomes: Counter[tuple[str, str]] = Counter({("created", t): n for t, n in created.items()})
+    if len(new_rows) != len(all_rows):  # the repeats stored exactly as written are unchanged
+        unchanged = Counter(map(_second, all_rows))
+        unchanged.subtract(created)
+        unchanged.subtract(Counter(map(_second, existing)))
+        outcomes.update({("unchanged", t): n for t, n in unchanged.items() if n})
     updates: list[tuple[Any, ...]] = []
     for identity, old in existing.items():
         merged = old.merged(rel_of(batch[identity]))
@@ -385,7 +417,8 @@ def _insert_relationships(
     db: sqlite3.Connection, mirror: GraphMirror, rows: list[tuple[Any, ...]]
 ) -> tuple[list[tuple[Any, ...]], dict[tuple[str, str, str, str], Relationship]]:
     """Insert the rows new to the store; the SQL rows inserted, and the stored
-    relationships the others repeat (to merge)."""
+    relationships the others repeat (to merge), but for those stored exactly as the
+    row would write them (unchanged)."""
     last_rowid = _rows(db, "rels")
     changes = db.total_changes
     db.executemany(INSERT_REL, rows)
@@ -397,27 +430,29 @@ def _insert_relationships(
             db.execute("SELECT src, type, dst, key FROM rels WHERE rowid > ?", (last_rowid,))
         )
         new_rows = [r for r in rows if r[:4] in inserted]
-        existing = _stored_relationships(db, mirror, [r[:4] for r in rows if r[:4] not in inserted])
+        existing = _stored_relationships(db, mirror, [r for r in rows if r[:4] not in inserted])
     return new_rows, existing
 
 
 def _stored_relationships(
-    db: sqlite3.Connection, mirror: GraphMirror, row_identities: list[tuple[Any, ...]]
+    db: sqlite3.Connection, mirror: GraphMirror, repeats: list[tuple[Any, ...]]
 ) -> dict[tuple[str, str, str, str], Relationship]:
-    """The stored relationships with these (src rowid, type, dst rowid, key) identities,
-    by their (source id, type, target id, key): a few hundred per statement, each found
-    through the unique index (a re-load looks up every relationship it repeats)."""
+    """The stored relationships these SQL rows repeat, by their (source id, type,
+    target id, key), except those stored exactly as the row would write them (their
+    merge changes nothing): a few hundred per statement, each found through the unique
+    index (a re-load looks up every relationship it repeats, and decodes and merges
+    only what it changes)."""
     ids = mirror.ids
     found: dict[tuple[str, str, str, str], Relationship] = {}
-    for start in range(0, len(row_identities), _CHUNK):
-        chunk = row_identities[start : start + _CHUNK]
-        values = ",".join(["(?, ?, ?, ?)"] * len(chunk))
-        params = [part for identity in chunk for part in identity]
+    for start in range(0, len(repeats), _CHUNK):
+        chunk = repeats[start : start + _CHUNK]
+        values = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+        params = [part for row in chunk for part in row]
         for src, rel_type, dst, key, props, sources, evidence, origins in db.execute(
-            f"WITH wanted (src, type, dst, key) AS (VALUES {values}) "
-            f"SELECT r.src, r.type, r.dst, r.key, r.props, r.sources, r.evidence, r.origins "
-            "FROM wanted w CROSS JOIN rels r ON r.src = w.src AND r.type = w.type "
-            "AND r.dst = w.dst AND r.key = w.key",
+            f"WITH wanted ({REL_COLUMNS}) AS (VALUES {values}) "
+            "SELECT n.src, n.type, n.dst, n.key, n.props, n.sources, n.evidence, n.origins "
+            "FROM wanted w CROSS JOIN rels n ON n.src = w.src AND n.type = w.type "
+            f"AND n.dst = w.dst AND n.key = w.key WHERE NOT ({_SAME})",
             params,
         ):
             source, target = ids[src], ids[dst]
