@@ -3,6 +3,7 @@ its unique indexes for a load into a (nearly) empty file and builds them at the 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -166,3 +167,164 @@ def test_a_file_with_built_in_unique_constraints_still_loads_in_bulk(tmp_path: P
     assert "nodes_by_id" not in names and "rels_by_identity" not in names
     assert store.stats().relationship_count == 1
     store.close()
+
+
+# -- the fast paths of a write: batches of new facts go in column by column -------------
+
+
+def _expected(
+    batches: list[tuple[list[Node], list[Relationship]]],
+) -> tuple[list[dict[str, dict[str, int]]], list[Node], list[Relationship]]:
+    """What upserting these batches must store and count, worked out from the records'
+    own merge semantics (the general path, one fact at a time)."""
+    nodes: dict[str, Node] = {}
+    rels: dict[tuple[str, str, str, str], Relationship] = {}
+    counts = []
+    for batch_nodes, batch_rels in batches:
+        before_nodes, before_rels = dict(nodes), dict(rels)
+        for n in batch_nodes:
+            nodes[n.id] = nodes[n.id].merged(n) if n.id in nodes else n
+        for r in batch_rels:
+            rels[r.identity] = rels[r.identity].merged(r) if r.identity in rels else r
+        outcome: dict[str, dict[str, int]] = {"created": {}, "updated": {}, "unchanged": {}}
+        for stored, before, name in (
+            *(
+                (nodes[i], before_nodes.get(i), nodes[i].kind)
+                for i in {n.id: 0 for n in batch_nodes}
+            ),
+            *((rels[i], before_rels.get(i), i[1]) for i in {r.identity: 0 for r in batch_rels}),
+        ):
+            kind = "created" if before is None else "unchanged" if stored == before else "updated"
+            outcome[kind][name] = outcome[kind].get(name, 0) + 1
+        counts.append(outcome)
+    return (
+        counts,
+        sorted(nodes.values(), key=lambda n: n.id),
+        sorted(rels.values(), key=lambda r: r.identity),
+    )
+
+
+def _fast_path_batches() -> list[tuple[list[Node], list[Relationship]]]:
+    fresh = (
+        [*sources(), *(inst(i) for i in range(5)), *(person(i) for i in range(7))],
+        [works(i, i) for i in range(5)],
+    )
+    mixed = (
+        # updated, unchanged, new, and a new node twice in one batch
+        [
+            inst(0, staff_count=7),
+            inst(1),
+            inst(5),
+            inst(6, region="Lipetsk"),
+            inst(6, staff_count=3),
+        ],
+        [
+            works(0, 0, S2),  # updated: a second source
+            works(1, 1),  # unchanged
+            works(5, 5),  # new
+            works(6, 5),  # new, and repeated below with stronger evidence
+            works(6, 5, S2, "documented"),
+        ],
+    )
+    all_new_again = ([inst(7), inst(8)], [works(2, 7), works(3, 8)])
+    return [fresh, mixed, fresh, all_new_again, mixed]
+
+
+@pytest.mark.parametrize("bulk", [True, False], ids=["one-bulk-transaction", "a-commit-per-batch"])
+def test_batches_of_new_mixed_and_repeated_facts_store_and_count_what_merging_says(
+    store: Store, bulk: bool
+) -> None:
+    """Whatever path a batch takes (all new: inserted column by column; mixed with
+    stored or repeated facts: merged), the stored graph and the counts are those of
+    merging fact by fact — in one bulk transaction and with a commit per batch."""
+    batches = _fast_path_batches()
+    counts, nodes, rels = _expected(batches)
+    transaction = getattr(store, "transaction", None)
+    scope = transaction(bulk=True) if bulk and transaction is not None else contextlib.nullcontext()
+    got = []
+    with scope:
+        for batch_nodes, batch_rels in batches:
+            s = upsert_rows(store, map(node_row, batch_nodes), map(rel_row, batch_rels))
+            got.append({"created": s.created, "updated": s.updated, "unchanged": s.unchanged})
+    assert got == counts
+    stored_nodes, stored_rels = everything(store)
+    assert stored_nodes == nodes
+    assert sorted(stored_rels, key=lambda r: r.identity) == rels
+    assert store.stats().node_count == len(nodes)
+    assert store.stats().relationship_count == len(rels)
+
+
+def _edges(store: SqliteStore) -> list[tuple[str, str]]:
+    edges = store.edge_list()
+    ids = edges.node_ids
+    return [(ids[s], ids[t]) for s, t in zip(edges.sources, edges.targets, strict=True)]
+
+
+def test_a_bulk_fill_of_new_batches_equals_the_general_path_and_survives_reopening(
+    tmp_path: Path,
+) -> None:
+    """The same batches into a store in one bulk transaction (all-new batches skip the
+    look-ups) and into one that already held a fact (every batch takes the general
+    path): the same counts, the same file content, and a reopened store reads it back."""
+    batches = [
+        ([*sources(), *(inst(i) for i in range(50)), *(person(i) for i in range(50))], []),
+        ([], [works(i, i % 50) for i in range(50)]),
+        ([], [works(i, (i + 1) % 50, S2) for i in range(50)]),
+    ]
+    fast = SqliteStore(tmp_path / "fast.db")
+    general = SqliteStore(tmp_path / "general.db")
+    general.upsert([inst(99)])
+    with fast.transaction(bulk=True):
+        fast_counts = [fast.upsert(*b).created for b in batches]
+    general_counts = [general.upsert(*b).created for b in batches]
+    assert fast_counts == general_counts
+    fast.close()
+    reopened = SqliteStore(tmp_path / "fast.db")
+    fast_nodes, fast_rels = everything(reopened)
+    general_nodes, general_rels = everything(general)
+    assert fast_nodes == [n for n in general_nodes if n.id != inst(99).id]
+    assert fast_rels == general_rels
+    assert _edges(reopened) == _edges(general)
+    reopened.close()
+    general.close()
+
+
+@pytest.mark.parametrize(
+    "maps",
+    [
+        [],
+        [{}, {}],
+        [{"name": "A"}, {}, {"b": 1, "a": [1, 2]}, {"x": 1.5, "y": None, "z": True}],
+        [{"name": "a},{b"}, {"name": "c"}],  # the boundary inside a string
+        [{"list": [{"a": 1}, {"b": 2}]}, {}],  # and inside a nested list of objects
+        [{"name": "Ёлкин\n\x1f\x00 «школа»"}, {"name": "x"}],
+        [{"name": "one"}],
+    ],
+)
+def test_encoding_many_property_maps_equals_encoding_each(maps: list[dict[str, object]]) -> None:
+    from graph_service.storage.sqlite_rows import encode, encode_many
+
+    assert encode_many(maps) == [encode(m) if m else "{}" for m in maps]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("keys", "props"),
+    [
+        (["a", "B"], [{"name": "School 1"}, {"name": "SCHOOL 2", "staff_count": 3}]),
+        (["a", "b"], [{"name": "x", "title": "T"}, {"name": "y", "title": "U"}]),
+        (["a", "b"], [{"name": "x"}, {"title": "U"}]),  # different fields: row by row
+        (["a", "b"], [{"name": "Ёлкин"}, {"name": "ЕЛКИН"}]),  # not ASCII
+        (["a", "b"], [{"aliases": ["Q", "R"]}, {}]),
+        (["a", "b"], [{}, {"staff_count": 1}]),  # nothing searched but the key
+        (["a", "b"], [{"name": ""}, {"name": "Z"}]),
+        (["İ"], [{"name": "x"}]),
+    ],
+)
+def test_search_texts_of_a_batch_equal_those_of_each_node(
+    keys: list[str], props: list[dict[str, object]]
+) -> None:
+    from graph_service.storage.text import search_text_of, search_texts_of
+
+    assert search_texts_of(keys, props) == [
+        search_text_of(k, p) for k, p in zip(keys, props, strict=True)
+    ]  # type: ignore[arg-type]

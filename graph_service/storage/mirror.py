@@ -46,7 +46,7 @@ class GraphMirror:
         start = len(self.ids)
         self.index.update(zip(node_ids, range(start, start + len(node_ids)), strict=True))
         self.ids.extend(node_ids)
-        self.kinds.extend(KIND_CODES[k] for k in kinds)
+        self.kinds.extend(map(KIND_CODES.__getitem__, kinds))
 
     def add_relationships(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
         """Add (source, type, target, key) relationships that are new to the store."""
@@ -62,7 +62,7 @@ class GraphMirror:
         """Append new relationships already resolved to node positions."""
         self.src.extend(src)
         self.dst.extend(dst)
-        self.type.extend(TYPE_CODES[t] for t in types)
+        self.type.extend(map(TYPE_CODES.__getitem__, types))
 
     def edge_list(self, version: int, rel_types: Collection[str] | None) -> EdgeList:
         if rel_types is None:

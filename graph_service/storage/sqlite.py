@@ -43,8 +43,6 @@ from graph_service.storage.sqlite_rows import (
     NODE_INDEX,
     REL_INDEX,
     Fill,
-    dedupe_nodes,
-    dedupe_relationships,
     write_nodes,
     write_relationships,
 )
@@ -476,12 +474,12 @@ class SqliteStore:
     ) -> WriteSummary:
         """:meth:`upsert` of plain rows (see :class:`~graph_service.storage.protocol.RowWriter`):
         the bulk path, which builds no record per fact."""
-        node_batch = dedupe_nodes(nodes)
-        rel_batch = dedupe_relationships(relationships)
+        node_rows = nodes if isinstance(nodes, list) else list(nodes)
+        rel_rows = relationships if isinstance(relationships, list) else list(relationships)
         summary = WriteSummary()
         with self.transaction():
-            write_nodes(self._db, self._mirror, node_batch, summary)
-            write_relationships(self._db, self._mirror, rel_batch, summary, self._fill)
+            write_nodes(self._db, self._mirror, node_rows, summary)
+            write_relationships(self._db, self._mirror, rel_rows, summary, self._fill)
             if summary.total_written:
                 self._db.execute("UPDATE meta SET value = value + 1 WHERE name = 'version'")
             summary.version = self._meta("version")

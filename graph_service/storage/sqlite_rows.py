@@ -15,8 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import count
+from collections.abc import Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -34,7 +33,8 @@ from graph_service.storage.records import (
     rel_row,
 )
 from graph_service.storage.sqlite_decode import SEP, node_from_row, rel_from_row
-from graph_service.storage.text import search_text_of
+from graph_service.storage.text import search_text_of, search_texts_of
+from schema import Value
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 _c_encoder = getattr(json.encoder, "c_make_encoder", None)
@@ -53,8 +53,37 @@ else:  # pragma: no cover - CPython always has the C encoder
         return _encoder.encode(value)
 
 
+_BOUNDARY = "},{"  # between two property maps in a compact JSON array of them
+
+
+def encode_many(maps: list[Mapping[str, Value]]) -> list[str]:
+    """``encode`` of each map, in one call of the C encoder for the whole batch.
+
+    The array's text is split at the boundaries between its maps. Compact JSON puts
+    exactly ``},{`` between two objects, and the encoder escapes every control
+    character, so when the text holds no other ``},{`` (inside a string, or a nested
+    list of objects) replacing them with a control character and splitting there gives
+    each map's own text. Anything else is encoded map by map.
+    """
+    if not maps:
+        return []
+    if not any(maps):
+        return ["{}"] * len(maps)
+    try:
+        text = encode(maps)
+    except TypeError:  # not a dict (an empty mapping of another type encodes as "{}")
+        return [encode(m) if m else "{}" for m in maps]
+    inner = text[1:-1]
+    if inner.count(_BOUNDARY) != len(maps) - 1:
+        return [encode(m) if m else "{}" for m in maps]
+    return inner.replace(_BOUNDARY, "}\x00{").split("\x00")
+
+
 _CHUNK = 500  # rows per look-up statement (4 host parameters each)
 _first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
+_fourth, _fifth, _sixth = itemgetter(3), itemgetter(4), itemgetter(5)
+_seventh, _eighth = itemgetter(6), itemgetter(7)
+_identity = itemgetter(0, 1, 2, 3)
 
 INSERT_NODE = (
     "INSERT INTO nodes (rowid, id, kind, key, props, sources, evidence, origins, search) "
@@ -99,20 +128,60 @@ def rel_values(row: RelRow) -> tuple[str, str, str | None, str]:
 
 
 def _new_node_rows(rows: list[NodeRow], first: int) -> Iterator[tuple[Any, ...]]:
-    """SQL rows of new nodes: a node's rowid is its position in the mirror."""
+    """SQL rows of new nodes: a node's rowid is its position in the mirror.
+
+    Built column by column (``map`` and ``zip`` run in C): a Python loop over the rows
+    cost as much as SQLite's insert of them.
+    """
     join = SEP.join
-    for rowid, (node_id, kind, key, props, sources, evidence, origins) in zip(count(first), rows):
-        yield (
-            rowid,
-            node_id,
-            kind,
-            key,
-            encode(props) if props else "{}",
-            join(sources),
-            evidence,
-            join(origins),
-            search_text_of(key, props),
-        )
+    keys = list(map(_third, rows))
+    props = list(map(_fourth, rows))
+    return zip(
+        range(first, first + len(rows)),
+        map(_first, rows),
+        map(_second, rows),
+        keys,
+        encode_many(props),
+        map(join, map(_fifth, rows)),
+        map(_sixth, rows),
+        map(join, map(_seventh, rows)),
+        search_texts_of(keys, props),
+        strict=True,
+    )
+
+
+def _rel_sql_rows(
+    index: dict[str, int], rows: list[RelRow]
+) -> tuple[Iterator[tuple[Any, ...]], list[int], list[int], list[str]]:
+    """SQL rows of relationships (endpoints as node rowids), and their source rowids,
+    target rowids and types; a :class:`StoreError` names endpoints that do not exist.
+
+    The rows come from a ``zip``: handed to ``executemany`` as they are, one tuple is
+    reused for every row."""
+    position = index.__getitem__
+    try:
+        src = list(map(position, map(_first, rows)))
+        dst = list(map(position, map(_third, rows)))
+    except KeyError:
+        missing = sorted({e for r in rows for e in (r[0], r[2]) if e not in index})
+        shown = ", ".join(missing[:10])
+        if len(missing) > 10:
+            shown += f" and {len(missing) - 10} more"
+        raise StoreError(f"relationships name nodes that do not exist: {shown}") from None
+    join = SEP.join
+    types = list(map(_second, rows))
+    sql_rows = zip(
+        src,
+        types,
+        dst,
+        map(_fourth, rows),
+        encode_many(list(map(_fifth, rows))),
+        map(join, map(_sixth, rows)),
+        map(_seventh, rows),
+        map(join, map(_eighth, rows)),
+        strict=True,
+    )
+    return sql_rows, src, dst, types
 
 
 # -- a bulk load into a (nearly) empty file ---------------------------------------------
@@ -170,47 +239,66 @@ def _rows(db: sqlite3.Connection, table: str) -> int:
 
 
 def fetch_nodes(
-    db: sqlite3.Connection, mirror: GraphMirror, node_ids: Sequence[str]
+    db: sqlite3.Connection, mirror: GraphMirror, rows: Sequence[NodeRow]
 ) -> dict[str, Node]:
-    """Stored nodes by id, found through their rowids (their mirror positions): this
-    needs no index on ids, which a bulk load may have dropped."""
+    """The stored nodes these rows repeat, by id, except those stored exactly as the row
+    would write them (their merge changes nothing: a re-load decodes and merges only
+    what it changes). Found through their rowids (their mirror positions): this needs
+    no index on ids, which a bulk load may have dropped."""
     index = mirror.index
-    rowids = [index[i] for i in node_ids]
+    join = SEP.join
+    wanted = list(
+        zip(
+            map(index.__getitem__, map(_first, rows)),
+            encode_many(list(map(_fourth, rows))),
+            map(join, map(_fifth, rows)),
+            map(_sixth, rows),
+            map(join, map(_seventh, rows)),
+            strict=True,
+        )
+    )
     found: dict[str, Node] = {}
-    for start in range(0, len(rowids), _CHUNK):
-        chunk = rowids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        values = ",".join(["(?, ?, ?, ?, ?)"] * len(chunk))
         for row in db.execute(
-            "SELECT id, kind, key, props, sources, evidence, origins FROM nodes "
-            f"WHERE rowid IN ({marks})",
-            chunk,
+            f"WITH wanted (rowid, props, sources, evidence, origins) AS (VALUES {values}) "
+            "SELECT n.id, n.kind, n.key, n.props, n.sources, n.evidence, n.origins "
+            "FROM wanted w CROSS JOIN nodes n ON n.rowid = w.rowid "
+            f"WHERE NOT ({_SAME})",
+            [part for values_ in chunk for part in values_],
         ):
             found[row[0]] = node_from_row(row)
     return found
 
 
+#: a stored row (``n``) holds what its wanted row (``w``) would write
+_SAME = (
+    "n.props = w.props AND n.sources = w.sources AND n.evidence IS w.evidence "
+    "AND n.origins = w.origins"
+)
+
+
 # -- one batch: repeats merged ------------------------------------------------------------
 
 
-def dedupe_nodes(rows: Iterable[NodeRow]) -> dict[str, NodeRow]:
+def dedupe_nodes(rows: list[NodeRow]) -> dict[str, NodeRow]:
     """One row per id, repeats within the batch merged, in first-seen order."""
-    items = rows if isinstance(rows, list | tuple) else list(rows)
-    merged = {r[0]: r for r in items}
-    if len(merged) != len(items):
+    merged = dict(zip(map(_first, rows), rows, strict=True))
+    if len(merged) != len(rows):
         records: dict[str, Node] = {}
-        for r in items:
+        for r in rows:
             previous = records.get(r[0])
             records[r[0]] = node_of(r) if previous is None else previous.merged(node_of(r))
         merged = {i: node_row(n) for i, n in records.items()}
     return merged
 
 
-def dedupe_relationships(rows: Iterable[RelRow]) -> dict[tuple[str, str, str, str], RelRow]:
-    items = rows if isinstance(rows, list | tuple) else list(rows)
-    merged = {r[:4]: r for r in items}
-    if len(merged) != len(items):
+def dedupe_relationships(rows: list[RelRow]) -> dict[tuple[str, str, str, str], RelRow]:
+    merged = dict(zip(map(_identity, rows), rows, strict=True))
+    if len(merged) != len(rows):
         records: dict[tuple[str, str, str, str], Relationship] = {}
-        for r in items:
+        for r in rows:
             identity = r[:4]
             previous = records.get(identity)
             rel = rel_of(r)
@@ -225,25 +313,40 @@ def dedupe_relationships(rows: Iterable[RelRow]) -> dict[tuple[str, str, str, st
 def write_nodes(
     db: sqlite3.Connection,
     mirror: GraphMirror,
-    batch: dict[str, NodeRow],
+    rows: list[NodeRow],
     summary: WriteSummary,
 ) -> None:
     """Insert the new nodes (and add them to the mirror), merge the stored ones.
 
-    The mirror knows every stored id, so a fresh load asks SQLite nothing.
+    The mirror knows every stored id, so a fresh load asks SQLite nothing; and a batch
+    of ids that are all new and all different (the common case) is inserted as it is,
+    with no per-row work in Python beyond building its SQL rows.
     """
+    if not rows:
+        return
     index = mirror.index
-    existing_ids = [node_id for node_id in batch if node_id in index]
-    existing = fetch_nodes(db, mirror, existing_ids) if existing_ids else {}
-    created = (
-        [r for r in batch.values() if r[0] not in existing] if existing else list(batch.values())
-    )
+    node_ids = list(map(_first, rows))
+    batch: dict[str, NodeRow] = {}
+    repeats: list[NodeRow] = []  # of stored nodes
+    existing: dict[str, Node] = {}  # the stored nodes that the repeats may change
+    if len(set(node_ids)) == len(rows) and index.keys().isdisjoint(node_ids):
+        created = rows
+    else:
+        batch = dedupe_nodes(rows)
+        repeats = [r for r in batch.values() if r[0] in index]
+        existing = fetch_nodes(db, mirror, repeats) if repeats else {}
+        created = [r for r in batch.values() if r[0] not in index]
+        node_ids = list(map(_first, created))
     db.executemany(INSERT_NODE, _new_node_rows(created, len(mirror.ids)))
     kinds = list(map(_second, created))
-    mirror.extend_nodes(list(map(_first, created)), kinds)
+    mirror.extend_nodes(node_ids, kinds)
     outcomes: Counter[tuple[str, str]] = Counter(
         {("created", k): n for k, n in Counter(kinds).items()}
     )
+    if repeats:  # those stored exactly as written are unchanged
+        unchanged = Counter(map(_second, repeats))
+        unchanged.subtract(Counter(n.kind for n in existing.values()))
+        outcomes.update({("unchanged", k): n for k, n in unchanged.items() if n})
     updates: list[tuple[Any, ...]] = []
     for node_id, old in existing.items():
         new = old.merged(node_of(batch[node_id]))
@@ -260,54 +363,42 @@ def write_nodes(
 def write_relationships(
     db: sqlite3.Connection,
     mirror: GraphMirror,
-    batch: dict[tuple[str, str, str, str], RelRow],
+    rows: list[RelRow],
     summary: WriteSummary,
     fill: Fill | None = None,
 ) -> None:
     """Insert what is new and merge what exists, telling them apart by the unique
-    index: a fresh load (the common case) pays for no look-ups at all."""
-    if not batch:
+    index: a fresh load (the common case) pays for no look-ups at all.
+
+    In a bulk fill (the index is off) a batch whose identities are all different and
+    none stored yet (by their hashes) is inserted as it is, with no dedupe or merge.
+    """
+    if not rows:
         return
     index = mirror.index  # already holds this batch's nodes
-    join = SEP.join
-    try:
-        rows = [
-            (
-                index[source],
-                rel_type,
-                index[target],
-                key,
-                encode(props) if props else "{}",
-                join(sources),
-                evidence,
-                join(origins),
-            )
-            for source, rel_type, target, key, props, sources, evidence, origins in batch.values()
-        ]
-    except KeyError:
-        missing = sorted({e for i in batch for e in (i[0], i[2]) if e not in index})
-        shown = ", ".join(missing[:10])
-        if len(missing) > 10:
-            shown += f" and {len(missing) - 10} more"
-        raise StoreError(f"relationships name nodes that do not exist: {shown}") from None
-    existing: dict[tuple[str, str, str, str], Relationship] = {}
     if fill is not None and fill.seen is not None:
-        hashes = set(map(hash, batch))  # of (source id, type, target id, key)
+        hashes = set(map(hash, map(_identity, rows)))  # of (source id, type, target id, key)
         if len(hashes) == len(rows) and fill.seen.isdisjoint(hashes):
-            db.executemany(_INSERT_REL, rows)  # all new: no index to consult
+            sql_rows, src, dst, types = _rel_sql_rows(index, rows)
+            db.executemany(_INSERT_REL, sql_rows)  # all new: no index to consult
             fill.seen |= hashes
-        else:
-            fill.restore_rel_index()
-    if fill is None or fill.seen is None:
-        new_rows, existing = _insert_relationships(db, mirror, rows)
-    else:
-        new_rows = rows
+            mirror.extend_edges(src, dst, types)
+            count_outcomes(summary, Counter({("created", t): n for t, n in Counter(types).items()}))
+            return
+        fill.restore_rel_index()
+    batch = dedupe_relationships(rows)
+    all_rows = list(_rel_sql_rows(index, list(batch.values()))[0])
+    new_rows, existing = _insert_relationships(db, mirror, all_rows)
     mirror.extend_edges(
         list(map(_first, new_rows)), list(map(_third, new_rows)), list(map(_second, new_rows))
     )
-    outcomes: Counter[tuple[str, str]] = Counter(
-        {("created", t): n for t, n in Counter(map(_second, new_rows)).items()}
-    )
+    created = Counter(map(_second, new_rows))
+    outcomes: Counter[tuple[str, str]] = Counter({("created", t): n for t, n in created.items()})
+    if len(new_rows) != len(all_rows):  # the repeats stored exactly as written are unchanged
+        unchanged = Counter(map(_second, all_rows))
+        unchanged.subtract(created)
+        unchanged.subtract(Counter(map(_second, existing)))
+        outcomes.update({("unchanged", t): n for t, n in unchanged.items() if n})
     updates: list[tuple[Any, ...]] = []
     for identity, old in existing.items():
         merged = old.merged(rel_of(batch[identity]))
@@ -326,7 +417,8 @@ def _insert_relationships(
     db: sqlite3.Connection, mirror: GraphMirror, rows: list[tuple[Any, ...]]
 ) -> tuple[list[tuple[Any, ...]], dict[tuple[str, str, str, str], Relationship]]:
     """Insert the rows new to the store; the SQL rows inserted, and the stored
-    relationships the others repeat (to merge)."""
+    relationships the others repeat (to merge), but for those stored exactly as the
+    row would write them (unchanged)."""
     last_rowid = _rows(db, "rels")
     changes = db.total_changes
     db.executemany(INSERT_REL, rows)
@@ -338,27 +430,29 @@ def _insert_relationships(
             db.execute("SELECT src, type, dst, key FROM rels WHERE rowid > ?", (last_rowid,))
         )
         new_rows = [r for r in rows if r[:4] in inserted]
-        existing = _stored_relationships(db, mirror, [r[:4] for r in rows if r[:4] not in inserted])
+        existing = _stored_relationships(db, mirror, [r for r in rows if r[:4] not in inserted])
     return new_rows, existing
 
 
 def _stored_relationships(
-    db: sqlite3.Connection, mirror: GraphMirror, row_identities: list[tuple[Any, ...]]
+    db: sqlite3.Connection, mirror: GraphMirror, repeats: list[tuple[Any, ...]]
 ) -> dict[tuple[str, str, str, str], Relationship]:
-    """The stored relationships with these (src rowid, type, dst rowid, key) identities,
-    by their (source id, type, target id, key): a few hundred per statement, each found
-    through the unique index (a re-load looks up every relationship it repeats)."""
+    """The stored relationships these SQL rows repeat, by their (source id, type,
+    target id, key), except those stored exactly as the row would write them (their
+    merge changes nothing): a few hundred per statement, each found through the unique
+    index (a re-load looks up every relationship it repeats, and decodes and merges
+    only what it changes)."""
     ids = mirror.ids
     found: dict[tuple[str, str, str, str], Relationship] = {}
-    for start in range(0, len(row_identities), _CHUNK):
-        chunk = row_identities[start : start + _CHUNK]
-        values = ",".join(["(?, ?, ?, ?)"] * len(chunk))
-        params = [part for identity in chunk for part in identity]
+    for start in range(0, len(repeats), _CHUNK):
+        chunk = repeats[start : start + _CHUNK]
+        values = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+        params = [part for row in chunk for part in row]
         for src, rel_type, dst, key, props, sources, evidence, origins in db.execute(
-            f"WITH wanted (src, type, dst, key) AS (VALUES {values}) "
-            f"SELECT r.src, r.type, r.dst, r.key, r.props, r.sources, r.evidence, r.origins "
-            "FROM wanted w CROSS JOIN rels r ON r.src = w.src AND r.type = w.type "
-            "AND r.dst = w.dst AND r.key = w.key",
+            f"WITH wanted ({REL_COLUMNS}) AS (VALUES {values}) "
+            "SELECT n.src, n.type, n.dst, n.key, n.props, n.sources, n.evidence, n.origins "
+            "FROM wanted w CROSS JOIN rels n ON n.src = w.src AND n.type = w.type "
+            f"AND n.dst = w.dst AND n.key = w.key WHERE NOT ({_SAME})",
             params,
         ):
             source, target = ids[src], ids[dst]

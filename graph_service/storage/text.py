@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from operator import methodcaller
 
 from graph_service.storage.records import Node
 from schema import Value
@@ -43,3 +44,19 @@ def search_text_of(key: str, props: Mapping[str, Value]) -> str:
             else:
                 parts.append(value)  # type: ignore[arg-type,unused-ignore]
     return normalize("\n".join(parts))
+
+
+def search_texts_of(keys: list[str], props: list[Mapping[str, Value]]) -> list[str]:
+    """:func:`search_text_of` of many nodes, column by column (``map`` runs in C): in a
+    batch where every node has the same searched text properties and no aliases (the
+    common case of a load, one kind per sheet), and all of it ASCII. Any other batch
+    goes node by node."""
+    present: set[str] = set().union(*props)
+    fields = [name for name in _SEARCHED if name in present]
+    columns = [list(map(methodcaller("get", name), props)) for name in fields]
+    if "aliases" in present or any(None in column for column in columns):
+        return list(map(search_text_of, keys, props))
+    texts = list(map("\n".join, zip(keys, *columns, strict=True))) if columns else keys
+    if all(map(str.isascii, texts)):
+        return list(map(str.lower, texts))  # what normalize does to ASCII text
+    return list(map(normalize, texts))
