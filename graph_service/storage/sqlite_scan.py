@@ -238,7 +238,7 @@ def _arms(
 # (SQLite's own JSON functions were tried for this: a dozen function calls a row cost
 # more than the whole Python assembly.) A row whose property map holds NaN or Infinity,
 # which Python's JSON writes but the response must spell null, is answered with its
-# record instead.
+# record instead (the test is written inline: it runs once per row).
 
 _quote = json.encoder.encode_basestring  # C; keeps non-ASCII text as it is
 _label_property = {k.name: k.label_property for k in NODE_KINDS}
@@ -275,12 +275,6 @@ def _provenance_members(key: tuple[str, str | None, str]) -> str:
 _provenance_texts: dict[tuple[str, str | None, str], str] = {}
 
 
-def _inexact(props: str) -> bool:
-    """Whether a stored property map cannot be spliced into an element as it is: Python's
-    JSON writes NaN and Infinity, which the response must spell null."""
-    return props[:1] != "{" or "NaN" in props or "Infinity" in props
-
-
 def node_elements(
     db: sqlite3.Connection, mirror: GraphMirror, node_ids: Sequence[str]
 ) -> dict[str, str | Node]:
@@ -298,7 +292,7 @@ def node_elements(
         # The label is the only member read from the property map.
         for row, props in zip(rows, decode_many([r[3] for r in rows]), strict=True):
             node_id, kind, key, text, sources, evidence, origins = row
-            if _inexact(text):
+            if text[:1] != "{" or "NaN" in text or "Infinity" in text:  # not exact: see above
                 out[node_id] = node_from_row(row)
                 continue
             label = props.get(_label_property.get(kind, ""))
@@ -337,7 +331,7 @@ def neighborhood_elements(
         for _, other, way, rel_type, key, props, sources, evidence, origins in rows:
             src, dst = (me, other) if way == "out" else (other, me)
             rel_id = f"{src}-{rel_type}#{key}->{dst}" if key else f"{src}-{rel_type}->{dst}"
-            if props[:1] != "{" or "NaN" in props or "Infinity" in props:  # _inexact
+            if props[:1] != "{" or "NaN" in props or "Infinity" in props:  # not exact: see above
                 rel = Relationship(src, rel_type, dst, key, decode_props(props),
                                    _provenance(sources, evidence, origins))
                 items.append((other, rel_id, rel))
