@@ -34,16 +34,20 @@ import contextlib
 import marshal
 import os
 import pickle
+import queue
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import IO, Any
 
 _DATA = b"D"
 _COMMIT = b"C"
 _ROLLBACK = b"R"
+_GONE = b"G"  # not sent: the writer's own mark for the end of its input
+_AHEAD = 16  # chunks read ahead (5,000 rows each)
 _HEADER = 9  # a frame: its tag (one byte), its length (8 bytes, little-endian), its data
 #: Where this package and its siblings (graph_service, schema) are imported from.
 _ROOT = str(Path(__file__).resolve().parent.parent)
@@ -243,20 +247,41 @@ def _read_frame(stream: IO[bytes]) -> tuple[bytes, bytes]:
     return header[:1], data
 
 
+def _frames(source: IO[bytes]) -> queue.Queue[tuple[bytes, bytes]]:
+    """Frames read ahead by a thread, up to ``_AHEAD`` of them: while the writer is busy
+    with a batch the loading process can send on, instead of waiting on a full pipe (a
+    batch spans several chunks). The end of the input comes as a ``_GONE`` frame."""
+    frames: queue.Queue[tuple[bytes, bytes]] = queue.Queue(maxsize=_AHEAD)
+
+    def read() -> None:
+        while True:
+            try:
+                frame = _read_frame(source)
+            except (EOFError, OSError):
+                frames.put((_GONE, b""))
+                return
+            frames.put(frame)
+            if frame[0] != _DATA:
+                return
+
+    threading.Thread(target=read, name="frames", daemon=True).start()
+    return frames
+
+
 def main(argv: list[str] | None = None) -> int:
     """The writer process: upsert every chunk read from standard input inside one bulk
     transaction; commit or roll back when told; write the outcome (pickled) to standard
     output."""
     url, batch_size = (argv if argv is not None else sys.argv[1:])[:2]
     writing = _Writing(url, int(batch_size))
-    source, out = sys.stdin.buffer, sys.stdout.buffer
-    try:
-        while True:
-            tag, data = _read_frame(source)
-            if tag != _DATA:
-                break
-            writing.take(data)
-    except EOFError:  # the loading process is gone
+    frames = _frames(sys.stdin.buffer)
+    out = sys.stdout.buffer
+    while True:
+        tag, data = frames.get()
+        if tag != _DATA:
+            break
+        writing.take(data)
+    if tag == _GONE:  # the loading process is gone
         writing.rollback()
         writing.close()
         return 1
