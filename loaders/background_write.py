@@ -203,6 +203,7 @@ class _Writing:
                         rels.append(rec[1:])
                 if len(nodes) + len(rels) >= self.batch_size:
                     self._flush()
+                    nodes, rels = self.nodes, self.rels  # the flush started new lists
         except Exception as e:  # reported to the loading process
             self.failed = str(e) or type(e).__name__
 

@@ -47,6 +47,20 @@ def test_writing_ahead_gives_the_same_load(tmp_path: Path) -> None:
     assert sequential[0][1]["Person"] == 40
 
 
+def test_batches_ending_inside_a_chunk_lose_nothing(tmp_path: Path) -> None:
+    """The writer's batches (7 records) end inside the chunks the check sends (5,000
+    rows), and a mapped row gives several records."""
+    sequential, ahead = both_ways(tmp_path, write_clean_files(tmp_path / "in"), batch_size=7)
+    assert ahead == sequential
+    paths = [EXAMPLES / "sources.csv", EXAMPLES / "staff-list.csv"]
+    mapped = tmp_path / "mapped"
+    mapped.mkdir()
+    sequential, ahead = both_ways(
+        mapped, paths, mapping=EXAMPLES / "staff-list.mapping.yaml", batch_size=2
+    )
+    assert ahead == sequential
+
+
 def test_writing_ahead_with_a_mapping_gives_the_same_load(tmp_path: Path) -> None:
     paths = [EXAMPLES / "sources.csv", EXAMPLES / "staff-list.csv"]
     options = {"mapping": EXAMPLES / "staff-list.mapping.yaml"}
