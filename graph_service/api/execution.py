@@ -17,6 +17,7 @@ general path runs as before, so answers and errors read exactly as they did.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from operator import attrgetter
@@ -87,9 +88,16 @@ def _plain_method(field: GraphQLField) -> Callable[[Any], Any] | None:
     ):
         return None
     method = resolver.wrapped_func
-    if not inspect.isfunction(method) or len(inspect.signature(method).parameters) != 1:
+    if not inspect.isfunction(method) or not _takes_only_self(method):
         return None  # a static or class method, or one with more parameters
     return method
+
+
+@functools.cache
+def _takes_only_self(method: Callable[..., Any]) -> bool:
+    """Whether ``method`` has exactly one parameter (worked out once per method: plans
+    are made per request)."""
+    return len(inspect.signature(method).parameters) == 1
 
 
 def _reader(field: GraphQLField, resolve: Callable[..., Any]) -> Callable[[Any], Any]:
