@@ -214,8 +214,6 @@ def _pagerank(p: Projection, budget: Budget) -> Scores:
                 damping=DAMPING,
                 solver=SOLVER,
                 errorBound=ERROR_BOUND,
-                certifiedError=solution.error_bound,
-                matrixProducts=solution.products,
             ),
         ),
     )
