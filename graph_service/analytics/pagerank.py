@@ -74,7 +74,10 @@ KRYLOV_PRODUCTS = 300
 #: Reduced systems up to this many unknowns are solved directly (sparse LU) instead.
 DIRECT_LIMIT = 2000
 
-SOLVER = "BiCGSTAB on the linear system (I - 0.85 M) y = v, low-degree nodes eliminated"
+SOLVER = (
+    "linear system (I - 0.85 M) y = v with low-degree nodes eliminated, solved by BiCGSTAB "
+    "(by sparse LU when at most 2000 unknowns remain)"
+)
 
 Vector = NDArray[np.float64]
 Index = NDArray[np.int64]
@@ -188,9 +191,9 @@ def build_system(m: Any, rounds: int = ROUNDS) -> PageRankSystem:
 
 def _independent_low_degree(m: Any) -> Index:
     """Nodes whose elimination adds no nonzeros (``in * out <= in + out``), no two joined
-    by an edge: of two joined candidates the one of higher degree stays (the minimum
-    degree heuristic), ties broken by a fixed hash of the position, so the result is
-    reproducible."""
+    by an edge: of two joined candidates the one of higher degree stays in the system
+    (the minimum degree heuristic), ties broken by a fixed hash of the position, so the
+    result is reproducible."""
     size = int(m.shape[0])
     if size == 0:
         return np.zeros(0, dtype=np.int64)
