@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import random
+from array import array
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -191,9 +193,20 @@ def test_karate_club_top_ranks_the_two_leaders_first() -> None:
     assert [r.rank for r in top] == [1, 2]
 
 
-def test_ties_share_a_rank_and_order_by_node_id() -> None:
-    ranked = rank_top([1.0, 3.0, 3.0, 2.0, 3.0], ["e", "d", "b", "a", "c"], 4)
+@pytest.mark.parametrize("kind", [list, lambda v: array("d", v)], ids=["list", "float array"])
+def test_ties_share_a_rank_and_order_by_node_id(kind: Any) -> None:
+    ranked = rank_top(kind([1.0, 3.0, 3.0, 2.0, 3.0]), ["e", "d", "b", "a", "c"], 4)
     assert [(r.index, r.rank) for r in ranked] == [(2, 1), (4, 1), (1, 1), (3, 4)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0, 2.0]), max_size=30),
+    top=st.integers(0, 35),
+)
+def test_rank_top_on_a_float_array_equals_rank_top_on_a_list(values: list[float], top: int) -> None:
+    ids = [f"N:{i:02d}" for i in range(len(values))]
+    assert rank_top(array("d", values), ids, top) == rank_top(values, ids, top)
 
 
 def test_reversed_projection_swaps_in_and_out_degree() -> None:
