@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import random
+from array import array
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -10,8 +13,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from networkx.algorithms.link_analysis.pagerank_alg import _pagerank_python
 
+from graph_service.analytics import pagerank
 from graph_service.analytics.budget import Budget
 from graph_service.analytics.centrality import Measure, centrality, rank_top
+from graph_service.analytics.pagerank import ERROR_BOUND
 from graph_service.analytics.projection import ProjectionDirection
 from graph_service.errors import BudgetExceeded, InvalidArgument
 from tests.analytics_graphs import networkx_graph, projection
@@ -188,9 +193,20 @@ def test_karate_club_top_ranks_the_two_leaders_first() -> None:
     assert [r.rank for r in top] == [1, 2]
 
 
-def test_ties_share_a_rank_and_order_by_node_id() -> None:
-    ranked = rank_top([1.0, 3.0, 3.0, 2.0, 3.0], ["e", "d", "b", "a", "c"], 4)
+@pytest.mark.parametrize("kind", [list, lambda v: array("d", v)], ids=["list", "float array"])
+def test_ties_share_a_rank_and_order_by_node_id(kind: Any) -> None:
+    ranked = rank_top(kind([1.0, 3.0, 3.0, 2.0, 3.0]), ["e", "d", "b", "a", "c"], 4)
     assert [(r.index, r.rank) for r in ranked] == [(2, 1), (4, 1), (1, 1), (3, 4)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0, 2.0]), max_size=30),
+    top=st.integers(0, 35),
+)
+def test_rank_top_on_a_float_array_equals_rank_top_on_a_list(values: list[float], top: int) -> None:
+    ids = [f"N:{i:02d}" for i in range(len(values))]
+    assert rank_top(array("d", values), ids, top) == rank_top(values, ids, top)
 
 
 def test_reversed_projection_swaps_in_and_out_degree() -> None:
@@ -229,3 +245,162 @@ def test_samples_out_of_range_are_refused() -> None:
     _, p = karate()
     with pytest.raises(InvalidArgument):
         centrality(p, Measure.BETWEENNESS, samples=0)  # type: ignore[arg-type]
+
+
+# -- PageRank's solver (graph_service.analytics.pagerank) -------------------------------
+
+
+def pressure_like(n: int, seed: int) -> tuple[int, list[tuple[int, int]], list[float]]:
+    """A small pressure network's shape: a cyclic core (authorities, institutions,
+    directives) and many leaf-like people (one or two employers, reached by one or two
+    directives), some dangling and some isolated nodes, parallel edges and self-loops —
+    so elimination has work on more than one level."""
+    rnd = random.Random(seed)
+    core = max(4, n // 5)
+    edges: list[tuple[int, int]] = []
+    for c in range(core):
+        edges.append((c, rnd.randrange(core)))  # self-loops and parallels now and then
+        if rnd.random() < 0.5:
+            edges.append((c, (c + 1) % core))
+    for person in range(core, n - 3):
+        for _ in range(rnd.choice((1, 1, 2))):
+            edges.append((person, rnd.randrange(core)))  # works at
+        for _ in range(rnd.choice((0, 1, 2))):
+            edges.append((rnd.randrange(core), person))  # targeted by
+    edges.append((n - 3, 0))  # n-3 reaches the core; n-2 is dangling, n-1 isolated
+    edges.append((0, n - 2))
+    weights = [float(rnd.randint(1, 5)) for _ in edges]
+    return n, edges, weights
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS, ids=lambda d: d.name)
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_pagerank_equals_networkx_on_pressure_like_graphs(
+    direction: ProjectionDirection, weighted: bool, seed: int
+) -> None:
+    n, edges, weights = pressure_like(400, seed)
+    p = projection(n, edges, direction, weights if weighted else None)
+    g = networkx_graph(p)
+    scores = centrality(p, Measure.PAGERANK)
+    expected = _pagerank_python(
+        g, weight="weight" if weighted else None, tol=1e-15, max_iter=100_000
+    )
+    assert_scores_equal(list(scores.values), expected, tol=1e-9)
+    system = p.derived["pagerank_system"]
+    iterative = pagerank.solve(system, Budget(), direct_limit=0)  # BiCGSTAB, not LU
+    assert_scores_equal(list(iterative.values), expected, tol=1e-9)
+    assert system.levels, "the leaf-like people were not eliminated"
+    assert system.unknowns < n
+
+
+def test_pagerank_equals_igraph_prpack() -> None:
+    n, edges, weights = pressure_like(3000, 7)
+    for w in (None, weights):
+        p = projection(n, edges, ProjectionDirection.AS_STORED, w)
+        ours = centrality(p, Measure.PAGERANK).values
+        theirs = p.graph().pagerank(directed=True, damping=0.85, weights="weight" if w else None)
+        assert sum(abs(a - b) for a, b in zip(ours, theirs, strict=True)) < 1e-9
+
+
+SOLVERS = {
+    "sparse LU": {},
+    "bicgstab": {"direct_limit": 0},
+    "sweeps only": {"direct_limit": 0, "krylov_products": 0},
+}
+
+
+@pytest.mark.parametrize("rounds", [0, 1, 4])
+@pytest.mark.parametrize("solver", list(SOLVERS))
+def test_pagerank_solution_does_not_depend_on_elimination_or_solver(
+    rounds: int, solver: str
+) -> None:
+    """No elimination and elimination in several rounds; sparse LU, BiCGSTAB and the
+    fixed-point sweeps it falls back on: the same scores, each within its certified
+    bound."""
+    n, edges, weights = pressure_like(600, 11)
+    p = projection(n, edges, ProjectionDirection.AS_STORED, weights)
+    expected = _pagerank_python(networkx_graph(p), weight="weight", tol=1e-15, max_iter=100_000)
+    m = pagerank.transition(n, p.sources, p.targets, p.weights, directed=True)
+    system = pagerank.build_system(m, rounds)
+    assert len(system.levels) <= rounds
+    solution = pagerank.solve(system, Budget(), **SOLVERS[solver])
+    assert solution.error_bound <= ERROR_BOUND
+    distance = sum(abs(v - expected[i]) for i, v in enumerate(solution.values))
+    assert distance <= solution.error_bound + 1e-11
+    krylov = pagerank.solve(system, Budget(), direct_limit=0).products
+    if solver == "sparse LU":  # one factorization, one residual check
+        assert solution.products == 1
+        assert solution.error_bound < 1e-13
+    if solver == "sweeps only":  # sweeps gain a factor of at most 0.85 each
+        assert solution.products > 2 * krylov
+
+
+def test_eliminated_nodes_are_independent_and_add_no_nonzeros() -> None:
+    n, edges, _ = pressure_like(1000, 5)
+    p = projection(n, edges)
+    m = pagerank.transition(n, p.sources, p.targets, None, directed=True)
+    system = pagerank.build_system(m, rounds=1)
+    (level,) = system.levels
+    eliminated = set(level.eliminated.tolist())
+    coo = m.tocoo()
+    assert not any(
+        r in eliminated and c in eliminated for r, c in zip(coo.row, coo.col, strict=True)
+    )
+    # Eliminating node i moves its in + out entries out of the iterated matrix and adds at
+    # most in * out <= in + out (its in-neighbours now reach its out-neighbours).
+    removed = level.into_kept.nnz + level.into_eliminated.nnz
+    indeg = [int(x) for x in m.getnnz(axis=1)]
+    outdeg = [int(x) for x in m.getnnz(axis=0)]
+    fill = sum(indeg[i] * outdeg[i] for i in eliminated)
+    assert removed == sum(indeg[i] + outdeg[i] for i in eliminated)
+    assert fill <= removed
+    assert system.reduced.nnz <= m.nnz - removed + fill <= m.nnz
+    assert len(eliminated) > n // 2
+    # The reduced matrix still loses rank at every step: its columns sum to at most 0.85.
+    assert system.reduced.sum(axis=0).max() <= 0.85 + 1e-12
+
+
+def test_pagerank_system_is_kept_with_the_projection_and_counted_by_the_cache() -> None:
+    n, edges, _ = pressure_like(500, 3)
+    p = projection(n, edges)
+    before = p.size()
+    first = centrality(p, Measure.PAGERANK)
+    system = p.derived["pagerank_system"]
+    assert p.size() == before + system.size() > before
+    second = centrality(p, Measure.PAGERANK)
+    assert p.derived["pagerank_system"] is system  # built once
+    assert p.size() == before + system.size()
+    assert list(first.values) == list(second.values)
+    assert first.method.parameters["solver"] == pagerank.SOLVER
+    assert first.method.parameters["errorBound"] == ERROR_BOUND
+
+
+def test_pagerank_refuses_negative_weights() -> None:
+    p = projection(3, [(0, 1), (1, 2)], weights=[1.0, -2.0])
+    with pytest.raises(InvalidArgument, match="non-negative"):
+        centrality(p, Measure.PAGERANK)
+
+
+def test_pagerank_past_the_budget_is_refused_up_front() -> None:
+    n, edges, _ = pressure_like(3000, 2)
+    p = projection(n, edges)
+    with pytest.raises(BudgetExceeded, match="PageRank"):
+        centrality(p, Measure.PAGERANK, budget=Budget(1e-6))
+    assert "pagerank_system" not in p.derived
+    centrality(p, Measure.PAGERANK)
+    with pytest.raises(BudgetExceeded, match="PageRank on this projection"):
+        centrality(p, Measure.PAGERANK, budget=Budget(1e-6))
+
+
+def test_pagerank_on_a_cycle_and_a_star_by_hand() -> None:
+    # A directed cycle: every node 1/n. A star of leaves pointing at a centre: the centre
+    # gets (1 - a)/n + a * (n-1) * leaf + a * centre / n (it is dangling), leaves
+    # (1 - a)/n + a * centre / n; solved: leaf = (1 - a + a c) / n.
+    cycle = centrality(projection(5, [(i, (i + 1) % 5) for i in range(5)]), Measure.PAGERANK)
+    assert list(cycle.values) == pytest.approx([0.2] * 5, abs=1e-12)
+    n, a = 6, 0.85
+    star = centrality(projection(n, [(i, 0) for i in range(1, n)]), Measure.PAGERANK).values
+    leaf = (1 - star[0]) / (n - 1)
+    assert leaf == pytest.approx((1 - a + a * star[0]) / n, abs=1e-12)
+    assert star[0] == pytest.approx((1 - a) / n + a * (n - 1) * leaf + a * star[0] / n, abs=1e-12)

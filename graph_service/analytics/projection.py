@@ -17,12 +17,12 @@ import threading
 import weakref
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import compress
 from operator import and_
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from graph_service.analytics.budget import PYTHON_RATE, Budget
 from graph_service.errors import InvalidArgument
@@ -34,6 +34,8 @@ from schema.errors import ModelError
 
 if TYPE_CHECKING:
     import igraph
+
+_T = TypeVar("_T")
 
 DEFAULT_KINDS = tuple(k.name for k in NODE_KINDS if k.name != "Source")
 _PAGE = 5000
@@ -161,6 +163,10 @@ class Projection:
     _in: Adjacency | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     derived: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: Entries held by large structures derived from this projection (see ``derive``),
+    #: counted by the cache with its nodes and relationships.
+    derived_size: int = field(default=0, repr=False)
+    _derive_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def node_count(self) -> int:
@@ -227,9 +233,24 @@ class Projection:
         except ValueError:
             return -1
 
+    def derive(self, key: str, build: Callable[[], _T], size: Callable[[_T], int]) -> _T:
+        """The structure ``build`` makes from this projection, made once and kept in
+        ``derived`` under ``key`` — so it lives and dies with this projection (one graph
+        version) — and counted in :meth:`size` (``size(structure)`` entries), so the
+        cache's bound covers it from its next insertion on. Built under a lock: two
+        requests arriving together build it once."""
+        with self._derive_lock:
+            found = self.derived.get(key)
+            if found is None:
+                found = build()
+                self.derived[key] = found
+                self.derived_size += size(found)
+            return cast(_T, found)
+
     def size(self) -> int:
-        """A rough cost for the cache: nodes plus relationships."""
-        return self.node_count + self.edge_count
+        """A rough cost for the cache: nodes plus relationships, plus the entries of
+        large derived structures (see :meth:`derive`)."""
+        return self.node_count + self.edge_count + self.derived_size
 
 
 def _csr(n: int, frm: Sequence[int], to: Sequence[int], types: Sequence[int]) -> Adjacency:
