@@ -124,6 +124,15 @@ def build_subgraph(
             if total > shown:
                 info["more"] = total - shown
                 hubs.append(CappedHub(id=strawberry.ID(node_id), shown=shown, total=total))
+            # The nodes this one brings that are not kept yet, in the order met (a kept
+            # relationship's ends are both kept already).
+            fresh = [o for o in dict.fromkeys([item[0] for item in items]) if o not in nodes]
+            if len(nodes) + len(fresh) <= limit and len(edges) + shown <= MAX_EDGES:
+                # No limit can bite: all at once, as the loop below would add them.
+                nodes.update(dict.fromkeys(fresh))
+                next_frontier += fresh
+                edges.update([(key, rel) for _, key, rel in items if key not in edges])
+                continue
             for other, rel_id, rel in items:
                 if rel_id in edges:
                     continue
