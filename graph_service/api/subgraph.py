@@ -9,7 +9,7 @@ nodes it met but left out. Relationships are shown between nodes that are both k
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any, Protocol
 
 import strawberry
@@ -103,9 +103,9 @@ def build_subgraph(
     # needs only ids: a node or relationship is carried as the source gives it.
     nodes: dict[str, Any] = {}
     extra: dict[str, dict[str, int]] = {}
-    edges: dict[str, Any] = {}
+    edges: dict[Hashable, Any] = {}  # by the key the source gives each relationship
     omitted: set[str] = set()
-    omitted_edges: set[str] = set()
+    omitted_edges: set[Hashable] = set()
     hubs: list[CappedHub] = []
     for node_id in dict.fromkeys(ids):
         if len(nodes) < limit:
@@ -124,6 +124,15 @@ def build_subgraph(
             if total > shown:
                 info["more"] = total - shown
                 hubs.append(CappedHub(id=strawberry.ID(node_id), shown=shown, total=total))
+            # The nodes this one brings that are not kept yet, in the order met (a kept
+            # relationship's ends are both kept already).
+            fresh = [o for o in dict.fromkeys([item[0] for item in items]) if o not in nodes]
+            if len(nodes) + len(fresh) <= limit and len(edges) + shown <= MAX_EDGES:
+                # No limit can bite: all at once, as the loop below would add them.
+                nodes.update(dict.fromkeys(fresh))
+                next_frontier += fresh
+                edges.update([(key, rel) for _, key, rel in items if key not in edges])
+                continue
             for other, rel_id, rel in items:
                 if rel_id in edges:
                     continue
@@ -175,10 +184,14 @@ class _Elements(Protocol):
     ) -> Mapping[str, AdjacencyElements]: ...
 
     def elements(
-        self, nodes: list[tuple[str, Any]], extra: dict[str, dict[str, int]], edges: dict[str, Any]
+        self,
+        nodes: list[tuple[str, Any]],
+        extra: dict[str, dict[str, int]],
+        edges: dict[Hashable, Any],
     ) -> tuple[Any, int, int]:
         """The kept nodes (by id, in order; ``extra``: members the walk adds to some) and
-        relationships (by id) as ``elements``, with how many of each."""
+        relationships (by the key :meth:`around` gave) as ``elements``, with how many of
+        each."""
         ...
 
 
@@ -198,10 +211,14 @@ class _ElementDicts:
         return _from_records(self.store, node_ids, rel_types, first)
 
     def elements(
-        self, nodes: list[tuple[str, Any]], extra: dict[str, dict[str, int]], edges: dict[str, Any]
+        self,
+        nodes: list[tuple[str, Any]],
+        extra: dict[str, dict[str, int]],
+        edges: dict[Hashable, Any],
     ) -> tuple[dict[str, list[dict[str, Any]]], int, int]:
+        # Keyed by relationship id here (see _from_records).
         node_list = [node_element(node, **extra.get(i, {})) for i, node in nodes]
-        edge_list = [edge_element(rel, rel_id) for rel_id, rel in edges.items()]
+        edge_list = [edge_element(rel, str(rel_id)) for rel_id, rel in edges.items()]
         return {"nodes": node_list, "edges": edge_list}, len(node_list), len(edge_list)
 
 
@@ -229,7 +246,10 @@ class _ElementTexts:
         return _from_records(self.store, node_ids, rel_types, first)
 
     def elements(
-        self, nodes: list[tuple[str, Any]], extra: dict[str, dict[str, int]], edges: dict[str, Any]
+        self,
+        nodes: list[tuple[str, Any]],
+        extra: dict[str, dict[str, int]],
+        edges: dict[Hashable, Any],
     ) -> tuple[EncodedJSON, int, int]:
         # Tens of thousands of texts: only the few that are not plain texts take a call.
         node_list = [
@@ -237,8 +257,7 @@ class _ElementTexts:
             for i, node in nodes
         ]
         edge_list = [
-            rel if type(rel) is str else _text(edge_element(rel, rel_id))
-            for rel_id, rel in edges.items()
+            rel if type(rel) is str else _text(edge_element(rel)) for rel in edges.values()
         ]
         text = f'{{"nodes":[{",".join(node_list)}],"edges":[{",".join(edge_list)}]}}'
         return EncodedJSON(text), len(node_list), len(edge_list)

@@ -197,7 +197,8 @@ class ElementReader(Protocol):
         first: int = 50,
     ) -> dict[str, AdjacencyElements]:
         """Exactly :meth:`Store.neighborhoods`, each relationship as ``(other end's id,
-        relationship id, element)``."""
+        key, element)``: the key tells the relationship apart from every other one this
+        store gives (the same relationship read from both ends has one key)."""
         ...
 
 

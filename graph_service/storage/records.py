@@ -6,7 +6,7 @@ Nodes, relationships and provenance are the model's own records (:mod:`schema.re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from operator import attrgetter
@@ -102,10 +102,11 @@ class Adjacency:
 
 
 #: One relationship of a node as a Cytoscape.js element (see
-#: :class:`graph_service.storage.protocol.ElementReader`): the other end's id, the
-#: relationship's id, and its element as JSON text, or the record itself where the store
-#: could not write the text exactly.
-AdjacentElement = tuple[str, str, str | Relationship]
+#: :class:`graph_service.storage.protocol.ElementReader`): the other end's id, what tells
+#: the relationship apart from every other one the store gives (its id, or something
+#: cheaper the store has to hand, such as its row number), and its element as JSON
+#: text, or the record itself where the store could not write the text exactly.
+AdjacentElement = tuple[str, Hashable, str | Relationship]
 #: How many relationships a node has, and its first ones as elements.
 AdjacencyElements = tuple[int, list[AdjacentElement]]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from graph_service.errors import InvalidArgument, StoreError, StoreUnavailable
-from graph_service.storage import cursors, sqlite_scan
+from graph_service.storage import cursors, sqlite_elements, sqlite_scan
 from graph_service.storage.mirror import GraphMirror
 from graph_service.storage.records import (
     Adjacency,
@@ -418,7 +418,7 @@ class SqliteStore:
 
     def node_elements(self, node_ids: Sequence[str]) -> dict[str, str | Node]:
         return self._reading(
-            lambda: sqlite_scan.node_elements(self._db, self._mirror, node_ids)
+            lambda: sqlite_elements.node_elements(self._db, self._mirror, node_ids)
         )
 
     def neighborhood_elements(
@@ -430,7 +430,7 @@ class SqliteStore:
     ) -> dict[str, AdjacencyElements]:
         type_sql, type_params = _type_condition(rel_types, "r.type")
         return self._reading(
-            lambda: sqlite_scan.neighborhood_elements(
+            lambda: sqlite_elements.neighborhood_elements(
                 self._db, self._mirror, node_ids, type_sql, type_params,
                 Direction(direction), first,
             )

@@ -1,6 +1,6 @@
 """Bulk reads of the embedded store: the relationships around many nodes in one query
-(``subgraph``, chains), the same and many nodes as Cytoscape.js element text
-(``subgraph``'s answer), and streaming scans of every node and relationship (exports).
+(``subgraph``, chains; :mod:`.sqlite_elements` writes the same as Cytoscape.js element
+text), and streaming scans of every node and relationship (exports).
 
 They live apart from :mod:`.sqlite`, which pages and writes, because their cost is per
 row over tens of thousands to millions of rows: one statement instead of one (or two) per
@@ -13,39 +13,37 @@ so a long export neither holds the store's lock nor sees half of a later load.
 from __future__ import annotations
 
 import heapq
-import json
-import json.encoder
 import sqlite3
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from graph_service.errors import StoreError
 from graph_service.storage.mirror import GraphMirror
-from graph_service.storage.props import decode_many, decode_props
+from graph_service.storage.props import decode_many
 from graph_service.storage.records import (
     Adjacency,
-    AdjacencyElements,
     Adjacent,
-    AdjacentElement,
     Direction,
     Node,
     Relationship,
 )
-from graph_service.storage.sqlite_decode import node_from_row, split
 from graph_service.storage.sqlite_decode import provenance as _provenance
-from schema import NODE_KINDS
 
 _CHUNK = 500  # anchors per statement (two IN lists of host parameters)
 _FETCH = 5000  # rows per fetchmany of a scan
 
 # -- relationships around many nodes ------------------------------------------------------
 
+T = TypeVar("T")
+#: What :func:`adjacent_rows` makes of a statement's rows, given node ids by rowid: each
+#: anchor's items (by the anchor's rowid), in ``neighbors`` order.
+Shape = Callable[[list[tuple[Any, ...]], Sequence[str]], dict[int, list[T]]]
 _REL_COLUMNS = "s.id, r.type, d.id, r.key, r.props, r.sources, r.evidence, r.origins"
 
 
-def _adjacent_rows(
+def adjacent_rows(
     db: sqlite3.Connection,
     mirror: GraphMirror,
     node_ids: Sequence[str],
@@ -53,19 +51,22 @@ def _adjacent_rows(
     type_params: Sequence[str],
     direction: Direction,
     first: int,
-) -> Iterator[tuple[str, int, list[tuple[Any, ...]]]]:
+    details: str,
+    shape: Shape[T],
+) -> Iterator[tuple[str, int, list[T]]]:
     """For each existing node among ``node_ids``, once, in the order asked: its id, how
-    many relationships it has, and the rows ``(anchor, other id, dir, type, key, props,
-    sources, evidence, origins)`` of its first ``first`` in ``neighbors`` order.
+    many relationships it has, and what ``shape`` makes of the rows ``(anchor, other
+    end's rowid, dir, type, key, *details)`` of its first ``first`` relationships.
 
-    ``type_sql`` is an ``AND r.type IN (...)`` condition. Counts come first, from the
-    indexes alone. A node with at most ``first`` relationships has them all read in one
-    statement with the other such nodes and sorted here; a hub's relationships are ranked
-    from the indexes alone (other end, type, key) and only its first ``first`` rows are
-    read, so a hub costs its count, not its rows. The other end's id comes from the
-    mirror rather than a join with ``nodes`` (a random read per relationship, which cost
-    more than the relationship itself). Python compares text by code point, as SQLite
-    compares UTF-8, so the order is that of ``neighbors``.
+    ``type_sql`` is an ``AND r.type IN (...)`` condition; ``details`` the columns of
+    ``rels`` each row carries. Counts come first, from the indexes alone. A node with at
+    most ``first`` relationships has them all read in one statement with the other such
+    nodes; a hub's relationships are ranked from the indexes alone (other end, type,
+    key) and only its first ``first`` rows are read, so a hub costs its count, not its
+    rows. ``shape`` puts each anchor's rows in ``neighbors`` order (see
+    :func:`_named_rows`); the other end's id comes from the mirror rather than a join
+    with ``nodes`` (a random read per relationship, which cost more than the
+    relationship itself).
     """
     index = mirror.index
     anchors = list(dict.fromkeys(i for i in node_ids if i in index))
@@ -81,34 +82,60 @@ def _adjacent_rows(
     for start in range(0, len(anchors), _CHUNK):
         ids = anchors[start : start + _CHUNK]
         chunk = [index[i] for i in ids]
-        marks = ",".join("?" * len(chunk))
-        counts = " UNION ALL ".join(
-            f"SELECT r.{end} AS anchor FROM rels r WHERE r.{end} IN ({marks}){type_sql}"
-            for end in ends
-        )
-        totals = dict(
-            db.execute(
-                f"SELECT anchor, count(*) FROM ({counts}) GROUP BY anchor",
-                [*chunk, *type_params] * len(ends),
-            )
-        )
+        totals = _counts(db, ends, chunk, type_sql, type_params)
         small = [a for a, n in totals.items() if 0 < n <= first]
         hubs = [a for a, n in totals.items() if n > first]
-        found: dict[int, list[tuple[Any, ...]]] = {a: [] for a in totals}
+        rows: list[tuple[Any, ...]] = []
         if small:
-            rows = db.execute(*_arms(ends, small, type_sql, type_params, _DETAILS)).fetchall()
-            try:  # the mirror's list, read in C; a node newer than the mirror is past its end
-                named = [(r[0], known[r[1]], *r[2:]) for r in rows]
-            except IndexError:
-                named = [(r[0], names[r[1]], *r[2:]) for r in rows]
-            for row in named:
-                found[row[0]].append(row)
-            for listed in found.values():
-                listed.sort(key=_ORDER)
+            rows = db.execute(*_arms(ends, small, type_sql, type_params, details)).fetchall()
         if hubs and first > 0:
-            _read_firsts(db, names, ends, hubs, type_sql, type_params, first, found)
+            rows += _read_firsts(db, names, ends, hubs, type_sql, type_params, first, details)
+        try:  # the mirror's list, read in C; a node newer than the mirror is past its end
+            found = shape(rows, known)
+        except IndexError:
+            found = shape(rows, names)
         for node_id, rowid in zip(ids, chunk, strict=True):
             yield node_id, totals.get(rowid, 0), found.get(rowid, [])
+
+
+def _counts(
+    db: sqlite3.Connection,
+    ends: list[str],
+    anchors: list[int],
+    type_sql: str,
+    type_params: Sequence[str],
+) -> dict[int, int]:
+    """How many relationships each anchor has (those with none are left out): one
+    grouped count per end, which SQLite takes from the index in anchor order (a UNION
+    of both ends grouped once had to sort every row in a temporary tree first)."""
+    marks = ",".join("?" * len(anchors))
+    totals: dict[int, int] = {}
+    for end in ends:
+        for anchor, n in db.execute(
+            f"SELECT r.{end}, count(*) FROM rels r WHERE r.{end} IN ({marks}){type_sql} "
+            f"GROUP BY r.{end}",
+            [*anchors, *type_params],
+        ):
+            totals[anchor] = totals.get(anchor, 0) + n
+    return totals
+
+
+def _named_rows(
+    rows: list[tuple[Any, ...]], ids: Sequence[str]
+) -> dict[int, list[tuple[Any, ...]]]:
+    """Rows ``(anchor, other end's id, dir, type, key, *details)``, sorted into
+    ``neighbors`` order (other end, type, direction, key). Python compares text by code
+    point, as SQLite compares UTF-8, so the order is that of ``neighbors``."""
+    found: dict[int, list[tuple[Any, ...]]] = {}
+    for row in [(r[0], ids[r[1]], *r[2:]) for r in rows]:
+        listed = found.get(row[0])
+        if listed is None:
+            found[row[0]] = [row]
+        else:
+            listed.append(row)
+    for listed in found.values():
+        listed.sort(key=_ORDER)
+    return found
 
 
 def neighborhoods(
@@ -121,9 +148,11 @@ def neighborhoods(
     first: int,
 ) -> dict[str, Adjacency]:
     """See :meth:`graph_service.storage.protocol.Store.neighborhoods`; the arguments as
-    :func:`_adjacent_rows` takes them."""
+    :func:`adjacent_rows` takes them."""
     around = list(
-        _adjacent_rows(db, mirror, node_ids, type_sql, type_params, direction, first)
+        adjacent_rows(
+            db, mirror, node_ids, type_sql, type_params, direction, first, _DETAILS, _named_rows
+        )
     )
     props = iter(decode_many([r[5] for _, _, rows in around for r in rows]))
     return {
@@ -174,33 +203,32 @@ def _read_firsts(
     type_sql: str,
     type_params: Sequence[str],
     first: int,
-    found: dict[int, list[tuple[Any, ...]]],
-) -> None:
-    """Each hub's first ``first`` relationships in ``neighbors`` order, into ``found``:
-    ranked on what the indexes and the mirror hold, then only those rows read."""
+    details: str,
+) -> list[tuple[Any, ...]]:
+    """Each hub's first ``first`` relationships in ``neighbors`` order, as rows
+    ``(anchor, other end's rowid, dir, type, key, *details)``: ranked on what the indexes
+    and the mirror hold, then only those rows' details read."""
     ranked: dict[int, list[tuple[Any, ...]]] = {a: [] for a in hubs}
     for anchor, other, way, rel_type, key, rowid in db.execute(
         *_arms(ends, hubs, type_sql, type_params, _RANKING)
     ):
-        ranked[anchor].append((ids[other], rel_type, way, key, rowid))
+        ranked[anchor].append((ids[other], rel_type, way, key, rowid, other))
     # In order already (nsmallest sorts); a self-loop read both ways is kept twice.
     kept = [
         (rowid, (anchor, other, way, rel_type, key))
         for anchor, rows in ranked.items()
-        for other, rel_type, way, key, rowid in heapq.nsmallest(first, rows)
+        for _, rel_type, way, key, rowid, other in heapq.nsmallest(first, rows)
     ]
-    details: dict[int, tuple[Any, ...]] = {}
+    found: dict[int, tuple[Any, ...]] = {}
     wanted = list(dict.fromkeys(rowid for rowid, _ in kept))
     for start in range(0, len(wanted), _CHUNK):
         part = wanted[start : start + _CHUNK]
         marks = ",".join("?" * len(part))
         for rowid, *rest in db.execute(
-            f"SELECT rowid, props, sources, evidence, origins FROM rels WHERE rowid IN ({marks})",
-            part,
+            f"SELECT r.rowid, {details} FROM rels r WHERE r.rowid IN ({marks})", part
         ):
-            details[rowid] = tuple(rest)
-    for rowid, head in kept:
-        found[head[0]].append((*head, *details[rowid]))
+            found[rowid] = tuple(rest)
+    return [(*head, *found[rowid]) for rowid, head in kept]
 
 
 _DIRECTIONS = {"out": Direction.OUT, "in": Direction.IN}
@@ -225,143 +253,6 @@ def _arms(
         for end in ends
     )
     return sql, [*anchors, *type_params] * len(ends)
-
-
-# -- Cytoscape.js elements, written from the stored rows -----------------------------------
-#
-# ``subgraph`` answers with tens of thousands of elements; decoding each row into a record,
-# building its element dict and encoding that again cost about 20 microseconds an
-# element. Here each element's JSON text is written straight from the stored columns, in
-# the shape of graph_service.exports.elements (tests/test_subgraph_elements.py holds the
-# two equal): the stored property map is compact JSON already, and its members are
-# spliced in as they are; a row's provenance is written once per distinct provenance.
-# (SQLite's own JSON functions were tried for this: a dozen function calls a row cost
-# more than the whole Python assembly.) A row whose property map holds NaN or Infinity,
-# which Python's JSON writes but the response must spell null, is answered with its
-# record instead (the test is written inline: it runs once per row).
-
-_quote = json.encoder.encode_basestring  # C; keeps non-ASCII text as it is
-_label_property = {k.name: k.label_property for k in NODE_KINDS}
-
-
-def _name(name: str) -> str:
-    """A kind or relationship type as a JSON string (there are a few: each is quoted once)."""
-    quoted = _names.get(name)
-    if quoted is None:
-        quoted = _names[name] = _quote(name)
-    return quoted
-
-
-_names: dict[str, str] = {}
-
-
-def _provenance_members(key: tuple[str, str | None, str]) -> str:
-    """``,"evidence":…,"sources":[…],"origins":[…]`` of stored ``(sources, evidence,
-    origins)``. Rows share a few provenances (one per source list and load origin):
-    each is written once."""
-    text = _provenance_texts.get(key)
-    if text is None:
-        if len(_provenance_texts) >= 10_000:
-            _provenance_texts.clear()
-        sources, evidence, origins = key
-        text = _provenance_texts[key] = (
-            f',"evidence":{"null" if evidence is None else _quote(evidence)}'
-            f',"sources":[{",".join(map(_quote, split(sources)))}]'
-            f',"origins":[{",".join(map(_quote, split(origins)))}]'
-        )
-    return text
-
-
-_provenance_texts: dict[tuple[str, str | None, str], str] = {}
-
-
-def node_elements(
-    db: sqlite3.Connection, mirror: GraphMirror, node_ids: Sequence[str]
-) -> dict[str, str | Node]:
-    """See :meth:`graph_service.storage.protocol.ElementReader.node_elements`."""
-    index = mirror.index
-    rowids = [index[i] for i in dict.fromkeys(node_ids) if i in index]
-    out: dict[str, str | Node] = {}
-    for start in range(0, len(rowids), _FETCH):
-        chunk = rowids[start : start + _FETCH]
-        rows = db.execute(
-            "SELECT id, kind, key, props, sources, evidence, origins FROM nodes "
-            "WHERE rowid IN (SELECT value FROM json_each(?))",
-            (json.dumps(chunk),),
-        ).fetchall()
-        # The label is the only member read from the property map.
-        for row, props in zip(rows, decode_many([r[3] for r in rows]), strict=True):
-            node_id, kind, key, text, sources, evidence, origins = row
-            if text[:1] != "{" or "NaN" in text or "Infinity" in text:  # not exact: see above
-                out[node_id] = node_from_row(row)
-                continue
-            label = props.get(_label_property.get(kind, ""))
-            if not isinstance(label, str) or not label:
-                label = key
-            k = _names.get(kind) or _name(kind)
-            members = "" if text == "{}" else text[1:-1] + ","
-            prov = _provenance_texts.get(p := (sources, evidence, origins)) or (
-                _provenance_members(p)
-            )
-            out[node_id] = (
-                f'{{"group":"nodes","data":{{{members}"id":{_quote(node_id)},"kind":{k},'
-                f'"key":{_quote(key)},"label":{_quote(label)}{prov}}},"classes":{k}}}'
-            )
-    return out
-
-
-def neighborhood_elements(
-    db: sqlite3.Connection,
-    mirror: GraphMirror,
-    node_ids: Sequence[str],
-    type_sql: str,
-    type_params: Sequence[str],
-    direction: Direction,
-    first: int,
-) -> dict[str, AdjacencyElements]:
-    """See :meth:`graph_service.storage.protocol.ElementReader.neighborhood_elements`;
-    the arguments as :func:`neighborhoods` takes them."""
-    out: dict[str, AdjacencyElements] = {}
-    # The loop runs once per relationship (tens of thousands): the common case is inline.
-    for me, total, rows in _adjacent_rows(
-        db, mirror, node_ids, type_sql, type_params, direction, first
-    ):
-        items: list[AdjacentElement] = []
-        quoted_me = _quote(me)
-        for _, other, way, rel_type, key, props, sources, evidence, origins in rows:
-            src, dst = (me, other) if way == "out" else (other, me)
-            rel_id = f"{src}-{rel_type}#{key}->{dst}" if key else f"{src}-{rel_type}->{dst}"
-            if props[:1] != "{" or "NaN" in props or "Infinity" in props:  # not exact: see above
-                rel = Relationship(src, rel_type, dst, key, decode_props(props),
-                                   _provenance(sources, evidence, origins))
-                items.append((other, rel_id, rel))
-                continue
-            t = _names.get(rel_type) or _name(rel_type)
-            members = "" if props == "{}" else props[1:-1] + ","
-            prov = _provenance_texts.get(p := (sources, evidence, origins)) or (
-                _provenance_members(p)
-            )
-            # JSON quoting is per character, so the id's text is its parts' quoted text
-            # (a type name needs no escapes).
-            quoted_other = _quote(other)
-            qsrc, qdst = (
-                (quoted_me, quoted_other) if way == "out" else (quoted_other, quoted_me)
-            )
-            qkey = _quote(key)
-            qid = (
-                f'{qsrc[:-1]}-{rel_type}#{qkey[1:-1]}->{qdst[1:]}'
-                if key
-                else f"{qsrc[:-1]}-{rel_type}->{qdst[1:]}"
-            )
-            items.append((
-                other,
-                rel_id,
-                f'{{"group":"edges","data":{{{members}"id":{qid},'
-                f'"source":{qsrc},"target":{qdst},"kind":{t},'
-                f'"key":{qkey},"label":{t}{prov}}},"classes":{t}}}',
-            ))
-        out[me] = (total, items)
-    return out
 
 
 # -- streaming scans ----------------------------------------------------------------------

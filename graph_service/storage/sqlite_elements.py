@@ -1,0 +1,247 @@
+"""Cytoscape.js elements written as JSON text straight from the embedded store's rows
+(``subgraph``'s answer; see :class:`graph_service.storage.protocol.ElementReader`).
+
+``subgraph`` answers with tens of thousands of elements; decoding each row into a record,
+building its element dict and encoding that again cost about 20 microseconds an element.
+Here each element's text is written from the stored columns, in the shape of
+graph_service.exports.elements (tests/test_subgraph_elements.py holds the two equal): the
+stored property map is compact JSON already, and its members are spliced in as they are.
+
+What stays the same from row to row is written once and looked up: a property map's
+opening (with the test that it can be spliced), a kind's or a relationship type's
+members, a provenance. A row then costs one lookup of each and one string built of its
+few parts. (SQLite's own JSON functions, and concatenating columns in SQL, were tried: a
+dozen function calls a row cost more than the whole Python assembly, and SQLite's
+concatenation more than the Python strings it saves.) A row whose property map holds
+NaN or Infinity, which Python's JSON writes but the response must spell null, is answered
+with its record instead.
+"""
+
+from __future__ import annotations
+
+import json
+import json.encoder
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from graph_service.storage.mirror import GraphMirror
+from graph_service.storage.props import decode_props
+from graph_service.storage.records import (
+    AdjacencyElements,
+    AdjacentElement,
+    Direction,
+    Node,
+    Relationship,
+)
+from graph_service.storage.sqlite_decode import node_from_row, split
+from graph_service.storage.sqlite_decode import provenance as _provenance
+from graph_service.storage.sqlite_scan import adjacent_rows
+from schema import NODE_KINDS, RELATIONSHIP_TYPES, NodeKind
+
+_FETCH = 5000  # nodes per statement
+_CACHED = 10_000  # entries a lookup of written parts holds before it starts again
+
+_quote = json.encoder.encode_basestring  # C; keeps non-ASCII text as it is
+
+
+def _exact(props: str) -> bool:
+    """Whether a stored property map can be spliced in as it is: a JSON object with no
+    NaN or Infinity (the response spells those null; a string that merely mentions
+    them takes the record's way too, which gives the same text)."""
+    return props[:1] == "{" and "NaN" not in props and "Infinity" not in props
+
+
+# -- relationships ------------------------------------------------------------------------
+
+
+def _edge_opening(props: str) -> str:
+    """``{"group":"edges","data":{<the property map's members>,"id":`` ("" when the map
+    cannot be spliced). Relationships share a few property maps: each is written once."""
+    return _opening(_edge_openings, '{"group":"edges","data":', props)
+
+
+def _opening(written: dict[str, str], group: str, props: str) -> str:
+    text = written.get(props)
+    if text is None:
+        if len(written) >= _CACHED:
+            written.clear()
+        members = "" if props == "{}" else props[1:-1] + ","
+        text = written[props] = f'{group}{{{members}"id":' if _exact(props) else ""
+    return text
+
+
+_edge_openings: dict[str, str] = {}
+
+
+def _type_parts(rel_type: str, key: str) -> tuple[str, str, str]:
+    """What an edge's text holds of its type and key: the middle of its id (``-TYPE->``
+    or ``-TYPE#key->``, to go between its quoted ends), the members ``"kind"`` to
+    ``"label"``, and the closing ``"classes"``. JSON quoting is per character, so the
+    id's text is its parts' quoted text (a type name needs no escapes)."""
+    quoted_key = _quote(key)
+    quoted_type = _quote(rel_type)
+    return (
+        f"-{rel_type}#{quoted_key[1:-1]}->" if key else f"-{rel_type}->",
+        f',"kind":{quoted_type},"key":{quoted_key},"label":{quoted_type}',
+        f'}},"classes":{quoted_type}}}',
+    )
+
+
+#: :func:`_type_parts` of each type with no key (nearly every relationship has none).
+_UNKEYED = {t.name: _type_parts(t.name, "") for t in RELATIONSHIP_TYPES}
+for _type in _UNKEYED:
+    if _quote(_type) != f'"{_type}"':
+        raise RuntimeError(f"relationship type {_type!r} would need escapes in an edge's id")
+
+
+def _provenance_members(key: tuple[str, str | None, str]) -> str:
+    """``,"evidence":…,"sources":[…],"origins":[…]`` of stored ``(sources, evidence,
+    origins)``. Rows share a few provenances (one per source list and load origin):
+    each is written once."""
+    text = _provenance_texts.get(key)
+    if text is None:
+        if len(_provenance_texts) >= _CACHED:
+            _provenance_texts.clear()
+        sources, evidence, origins = key
+        text = _provenance_texts[key] = (
+            f',"evidence":{"null" if evidence is None else _quote(evidence)}'
+            f',"sources":[{",".join(map(_quote, split(sources)))}]'
+            f',"origins":[{",".join(map(_quote, split(origins)))}]'
+        )
+    return text
+
+
+_provenance_texts: dict[tuple[str, str | None, str], str] = {}
+
+#: The columns an edge's text is written from, after (anchor, other end, dir, type, key).
+_EDGE_DETAILS = "r.rowid, r.props, r.sources, r.evidence, r.origins"
+
+
+def _edge_texts(
+    rows: list[tuple[Any, ...]], ids: Sequence[str]
+) -> dict[int, list[AdjacentElement]]:
+    """Each anchor's relationships as ``(other end's id, rowid, element)``, in
+    ``neighbors`` order; the rowid identifies the relationship for the walk."""
+    # The loop runs once per relationship (tens of thousands): the common case is inline.
+    anchors = {row[0] for row in rows}
+    quoted_anchors = {anchor: _quote(ids[anchor]) for anchor in anchors}
+    found: dict[int, list[tuple[Any, ...]]] = {anchor: [] for anchor in anchors}
+    for anchor, other_row, way, rel_type, key, rowid, props, sources, evidence, origins in rows:
+        other = ids[other_row]
+        opening = _edge_openings.get(props) or _edge_opening(props)
+        if not opening:  # not exact: see the module's docstring
+            me = ids[anchor]
+            src, dst = (me, other) if way == "out" else (other, me)
+            rel = Relationship(src, rel_type, dst, key, decode_props(props),
+                               _provenance(sources, evidence, origins))
+            found[anchor].append((other, rel_type, way, key, rowid, rel))
+            continue
+        parts = None if key else _UNKEYED.get(rel_type)
+        mid, kind, closing = parts or _type_parts(rel_type, key)
+        prov = _provenance_texts.get(p := (sources, evidence, origins)) or (
+            _provenance_members(p)
+        )
+        quoted_other = _quote(other)
+        if way == "out":
+            src, dst = quoted_anchors[anchor], quoted_other
+        else:
+            src, dst = quoted_other, quoted_anchors[anchor]
+        found[anchor].append((
+            other, rel_type, way, key, rowid,
+            f'{opening}{src[:-1]}{mid}{dst[1:]},"source":{src},"target":{dst}'
+            f"{kind}{prov}{closing}",
+        ))
+    # (other end, type, direction, key) is the order of ``neighbors`` and tells any two
+    # rows of an anchor apart, so the tuples sort as they are. Python compares text by
+    # code point, as SQLite compares UTF-8.
+    out: dict[int, list[AdjacentElement]] = {}
+    for anchor, items in found.items():
+        items.sort()
+        out[anchor] = [(item[0], item[4], item[5]) for item in items]
+    return out
+
+
+def neighborhood_elements(
+    db: sqlite3.Connection,
+    mirror: GraphMirror,
+    node_ids: Sequence[str],
+    type_sql: str,
+    type_params: Sequence[str],
+    direction: Direction,
+    first: int,
+) -> dict[str, AdjacencyElements]:
+    """See :meth:`graph_service.storage.protocol.ElementReader.neighborhood_elements`;
+    the arguments as :func:`graph_service.storage.sqlite_scan.neighborhoods` takes them."""
+    return {
+        me: (total, items)
+        for me, total, items in adjacent_rows(
+            db, mirror, node_ids, type_sql, type_params, direction, first,
+            _EDGE_DETAILS, _edge_texts,
+        )
+    }
+
+
+# -- nodes --------------------------------------------------------------------------------
+
+
+def _kind_parts(kind: NodeKind) -> tuple[str, str, str, str]:
+    """What a node's text holds of its kind: its label property, and how that is spelled
+    as a member name; the members ``"kind"`` and ``"key"`` up to the key's value; the
+    closing ``"classes"``."""
+    quoted = _quote(kind.name)
+    label = kind.label_property
+    return label, _quote(label), f',"kind":{quoted},"key":', f'}},"classes":{quoted}}}'
+
+
+_KINDS = {k.name: _kind_parts(k) for k in NODE_KINDS}
+
+
+def _node_opening(props: str) -> str:
+    """``{"group":"nodes","data":{<the property map's members>,"id":`` ("" when the map
+    cannot be spliced). Nodes share property maps more rarely than relationships (a
+    name is in most), but staff lists are made of such nodes (``{"public":false}``)."""
+    return _opening(_node_openings, '{"group":"nodes","data":', props)
+
+
+_node_openings: dict[str, str] = {}
+
+
+def node_elements(
+    db: sqlite3.Connection, mirror: GraphMirror, node_ids: Sequence[str]
+) -> dict[str, str | Node]:
+    """See :meth:`graph_service.storage.protocol.ElementReader.node_elements`."""
+    index = mirror.index
+    rowids = [index[i] for i in dict.fromkeys(node_ids) if i in index]
+    out: dict[str, str | Node] = {}
+    for start in range(0, len(rowids), _FETCH):
+        rows = db.execute(
+            "SELECT id, kind, key, props, sources, evidence, origins FROM nodes "
+            "WHERE rowid IN (SELECT value FROM json_each(?))",
+            (json.dumps(rowids[start : start + _FETCH]),),
+        ).fetchall()
+        for row in rows:
+            node_id, kind, key, props, sources, evidence, origins = row
+            parts = _KINDS.get(kind)
+            opening = _node_openings.get(props) or _node_opening(props)
+            if parts is None or not opening:  # see the module's docstring
+                out[node_id] = node_from_row(row)
+                continue
+            label_name, label_member, kind_members, closing = parts
+            quoted_key = _quote(key)
+            # The label is the only member read from the property map, and only a map
+            # that names the label's property (written as a member name: the stores
+            # never escape a plain name) can hold one: the others are not decoded.
+            quoted_label = quoted_key
+            if label_member in props:
+                label = decode_props(props).get(label_name)
+                if isinstance(label, str) and label:
+                    quoted_label = _quote(label)
+            prov = _provenance_texts.get(p := (sources, evidence, origins)) or (
+                _provenance_members(p)
+            )
+            out[node_id] = (
+                f'{opening}{_quote(node_id)}{kind_members}{quoted_key},"label":{quoted_label}'
+                f"{prov}{closing}"
+            )
+    return out
