@@ -30,6 +30,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, islice
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -37,6 +39,7 @@ from loaders.background_write import BackgroundWriter, WriterFailed, embedded_st
 from loaders.mapping import Mapping_, compile_mapped, load_mapping
 from loaders.problems import LoadError, LoadRejected, Problem
 from loaders.reading import Cell, Table, TableSource, table_sources
+from loaders.template_blocks import BlockParser, block_parser
 from loaders.template_format import (
     Bad,
     Packed,
@@ -57,7 +60,11 @@ _PENDING_LIMIT = 50_000  # unsettled references before asking the store
 _LOOKUP_CHUNK = 5_000
 _BULK_ROWS = 50_000  # rows to write from which a store's bulk mode pays
 _BACKGROUND_BYTES = 8 << 20  # input size from which a write-ahead process pays
-_GC_ROWS = 1 << 16  # rows between collections of young objects while checking
+_GC_SHIFT = 16  # 2**16 rows between collections of young objects while checking
+_GC_MASK = (1 << _GC_SHIFT) - 1
+_REPORT_SHIFT = 12  # 2**12 rows between progress reports
+_REPORT_MASK = (1 << _REPORT_SHIFT) - 1
+_BLOCK_ROWS = 256  # rows a block parser takes at once (see loaders.template_blocks)
 
 #: progress(stage, rows done, fraction done or None)
 Progress = Callable[[str, int, float | None], None]
@@ -98,6 +105,21 @@ class _TableInfo:
     file: str
     sheet: str
     label: str
+
+
+@dataclass
+class _Reading:
+    """What reading the rows of one table needs at hand."""
+
+    file: str
+    sheet: str
+    loc_base: int  # the table's number << _LOC_SHIFT
+    prefix: str  # of a row's origin: ``file#sheet!`` (then its number)
+    parser: RowParser
+    row_problems: dict[int, list[Problem]]  # found opening the table, by row
+    base: float  # the share of the load read before this table, and this table's own
+    share: float
+    table_progress: Callable[[], float] | None
 
 
 def load_files(
@@ -211,7 +233,7 @@ def _young_gc_only() -> Iterator[None]:
     """No automatic garbage collection while checking. The check keeps millions of small
     objects alive until it ends (the id index, a chunk of spilled rows), and Python's full
     collections would walk them again and again (a third of the time). Young objects are
-    still collected every ``_GC_ROWS`` rows (``_read_table``), so memory stays flat."""
+    still collected every 2**``_GC_SHIFT`` rows (``_read_table``), so memory stays flat."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -443,16 +465,66 @@ class _Check:
                 row_problems.setdefault(p.row, []).append(p)
         table_number = len(self.tables)
         self.tables.append(_TableInfo(file, sheet, parser.label))
-        loc_base = table_number << _LOC_SHIFT
-        prefix = f"{file}#{sheet}!"
-        parse = parser.parse_packed
+        reading = _Reading(
+            file,
+            sheet,
+            table_number << _LOC_SHIFT,
+            f"{file}#{sheet}!",
+            parser,
+            row_problems,
+            base,
+            share,
+            table.progress,
+        )
+        blocks = block_parser(parser)
+        try:
+            if blocks is None:
+                self._read_rows(table.rows, reading)
+                return
+            rows = table.rows
+            while block := list(islice(rows, _BLOCK_ROWS)):
+                if not self._read_block(block, blocks, reading):
+                    self._read_rows(block, reading)
+        finally:
+            table.close()
+
+    def _read_block(
+        self, block: list[tuple[int, list[Cell]]], blocks: BlockParser, reading: _Reading
+    ) -> bool:
+        """A block of rows on the block path (:mod:`loaders.template_blocks`): False when
+        it has to be read row by row instead (a row with a problem, a blank row, …)."""
+        numbers, rows = zip(*block, strict=True)
+        if reading.row_problems and not reading.row_problems.keys().isdisjoint(numbers):
+            return False
+        packed = blocks.parse_block(numbers, rows, reading.prefix)
+        if packed is None:
+            return False
+        before = self.rows_read
+        self.rows_read = done = before + len(block)
+        if self.collect and done >> _GC_SHIFT != before >> _GC_SHIFT:
+            gc.collect(1)
+        if self.progress is not None and done >> _REPORT_SHIFT != before >> _REPORT_SHIFT:
+            self._report(reading)
+        self._accept_block(list(map(reading.loc_base.__or__, numbers)), packed)
+        return True
+
+    def _report(self, reading: _Reading) -> None:
+        assert self.progress is not None
+        done = reading.table_progress() if reading.table_progress else 0.0
+        self.progress("checking", self.rows_read, min(reading.base + reading.share * done, 1.0))
+
+    def _read_rows(self, rows: Iterable[tuple[int, list[Cell]]], reading: _Reading) -> None:
+        """Rows one by one, each through its parser's fast path and, when that gives up,
+        the full checks."""
+        file, sheet = reading.file, reading.sheet
+        loc_base, prefix, row_problems = reading.loc_base, reading.prefix, reading.row_problems
+        parse = reading.parser.parse_packed
         accept = self._accept
         report = self.progress
-        table_progress = table.progress
         rows_read = self.rows_read
         collect = self.collect
         try:
-            for number, row in table.rows:
+            for number, row in rows:
                 # a row whose first cell is text with something in it is not blank
                 first = row[0] if row else None
                 if not (type(first) is str and first and not first.isspace()) and (
@@ -460,11 +532,11 @@ class _Check:
                 ):
                     continue
                 rows_read += 1
-                if not rows_read % _GC_ROWS and collect:
+                if not rows_read & _GC_MASK and collect:
                     gc.collect(1)
-                if report is not None and not rows_read % 4096:
-                    fraction = base + share * (table_progress() if table_progress else 0.0)
-                    report("checking", rows_read, min(fraction, 1.0))
+                if report is not None and not rows_read & _REPORT_MASK:
+                    self.rows_read = rows_read
+                    self._report(reading)
                 records, bad = parse(number, row, prefix + str(number))
                 if bad or number in row_problems:
                     self._bad_row(loc_base | number, file, sheet, number, bad)
@@ -506,18 +578,7 @@ class _Check:
             accepted[rec[2]] += 1  # a node's kind, a relationship's type
             if rec[0] == 0:
                 node_id = rec[1]
-                props = rec[4]
-                # A hash of the properties tells a repeated id with the same properties
-                # from one that may conflict (examined in full by _check_conflicts). Values
-                # of one property have one type, so 1 == 1.0 == True hides nothing; floats
-                # (a NaN hashes by identity) and lists (unhashable) go by their text.
-                if float in map(type, props.values()):
-                    digest = hash(repr(props))
-                else:
-                    try:
-                        digest = hash(tuple(props.items()))
-                    except TypeError:
-                        digest = hash(repr(props))
+                digest = _digest(rec[4])
                 seen = index.get(node_id)
                 if seen is None:
                     index[node_id] = (digest, loc)
@@ -545,6 +606,52 @@ class _Check:
         self.rows_good += 1
         self._chunk.append((loc, records))
         if len(self._chunk) >= _SPILL_CHUNK:
+            self._flush_spill()
+
+    def _accept_block(self, locs: list[int], records: list[Packed]) -> None:
+        """:meth:`_accept` for a block of rows with one record each, in whole-block steps
+        when the block's references were all settled before it, its node ids are new and
+        its properties hash as a tuple; else row by row."""
+        index = self.index
+        tentative = self.tentative
+        nodes = records[0][0] == 0
+        if nodes:
+            refs = set(chain.from_iterable(set(map(_SOURCES_OF_NODE, records))))
+        else:
+            refs = set(chain.from_iterable(set(map(_SOURCES_OF_REL, records))))
+            refs.update(map(_FROM, records))
+            refs.update(map(_TO, records))
+        missing = refs.difference(index)
+        settled = (not missing or missing.issubset(self.in_store)) and (
+            not tentative or tentative.keys().isdisjoint(refs)
+        )
+        if nodes and settled:
+            props = list(map(_PROPS, records))
+            types = set(map(type, chain.from_iterable(map(dict.values, props))))
+            entries = None
+            if float not in types and list not in types:
+                with contextlib.suppress(TypeError):
+                    digests = map(hash, map(tuple, map(dict.items, props)))
+                    entries = dict(
+                        zip(map(_ID, records), zip(digests, locs, strict=True), strict=True)
+                    )
+            if (
+                entries is None
+                or len(entries) != len(records)
+                or not index.keys().isdisjoint(entries)
+            ):
+                settled = False  # a float, a list, a repeated id: row by row
+            else:
+                index.update(entries)
+        if not settled:
+            for loc, rec in zip(locs, records, strict=True):
+                self._accept(loc, [rec])
+            return
+        self.accepted.update(map(_KIND, records))
+        self.rows_good += len(records)
+        chunk = self._chunk
+        chunk.extend(zip(locs, map(list, zip(records)), strict=True))
+        if len(chunk) >= _SPILL_CHUNK:
             self._flush_spill()
 
     # -- settling references -------------------------------------------------------------
@@ -688,6 +795,24 @@ class _Check:
     def good_records(self) -> Iterator[Record]:
         for records in self.good_rows():
             yield from records
+
+
+_ID, _KIND, _FROM, _TO = itemgetter(1), itemgetter(2), itemgetter(1), itemgetter(3)
+_PROPS, _SOURCES_OF_NODE, _SOURCES_OF_REL = itemgetter(4), itemgetter(5), itemgetter(6)
+
+
+def _digest(props: dict[str, Any]) -> int:
+    """A hash of a node's properties: it tells a repeated id with the same properties from
+    one that may conflict (examined in full by ``_check_conflicts``). Values of one
+    property have one type, so 1 == 1.0 == True hides nothing; floats (a NaN hashes by
+    identity) and lists (unhashable) go by their text. ``_accept_block`` hashes the same
+    tuples."""
+    if float in map(type, props.values()):
+        return hash(repr(props))
+    try:
+        return hash(tuple(props.items()))
+    except TypeError:
+        return hash(repr(props))
 
 
 def _blank(cell: Cell) -> bool:
