@@ -35,11 +35,16 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from loaders.background_write import BackgroundWriter, WriterFailed, embedded_store_url
+from loaders.background_write import (
+    BackgroundWriter,
+    RowBatches,
+    WriterFailed,
+    embedded_store_url,
+)
 from loaders.mapping import Mapping_, compile_mapped, load_mapping
 from loaders.problems import LoadError, LoadRejected, Problem
 from loaders.reading import Cell, Table, TableSource, table_sources
-from loaders.template_blocks import BlockParser, block_parser
+from loaders.template_blocks import Block, BlockParser, block_parser, props_digest
 from loaders.template_format import (
     Bad,
     Packed,
@@ -292,37 +297,42 @@ def _write_rows(
     batch_size: int,
     progress: Progress | None,
 ) -> None:
-    """:func:`_write` for a sink with a bulk path: packed records go over as they are
-    (the tag dropped: the rest is the store's row layout, see ``Packed``)."""
+    """:func:`_write` for a sink with a bulk path: spilled rows go over as they are
+    (records without their tag: the store's row layout, see ``Packed``), in the batches
+    a write-ahead makes (:class:`~loaders.background_write.RowBatches`)."""
     total = max(check.rows_good, 1)
     # What the check accepted is what is written, unless rows turned bad after it.
     recount = check.late_bad
     records = result.records
     if not recount:
         records.update(check.accepted)
-    with _write_scope(check, sink):
-        nodes: list[Packed] = []
-        rels: list[Packed] = []
-        rows = 0
-        for packed in check.good_packed():
-            rows += 1
-            for rec in packed:
-                if recount:
-                    records[rec[2]] += 1  # a node's kind, a relationship's type
-                if rec[0] == 0:
-                    nodes.append(rec[1:])
-                else:
-                    rels.append(rec[1:])
-            if len(nodes) + len(rels) >= batch_size:
-                _add_summary(result, upsert_rows(nodes, rels))
-                nodes, rels = [], []
-                if progress is not None:
-                    progress("writing", rows, rows / total)
-        if nodes or rels:
-            _add_summary(result, upsert_rows(nodes, rels))
-        result.rows_written = rows
+
+    def write(nodes: list[Any], rels: list[Any]) -> None:
+        _add_summary(result, upsert_rows(nodes, rels))
         if progress is not None:
-            progress("writing", rows, 1.0)
+            progress("writing", batches.rows, batches.rows / total)
+
+    batches = RowBatches(batch_size, write)
+    bad = check.bad_locs
+    with _write_scope(check, sink):
+        for entry in check.spilled_entries():
+            if len(entry) == 2:  # one row: (loc, packed records)
+                if entry[0] in bad:
+                    continue
+                if recount:
+                    records.update(map(_KIND, entry[1]))
+                batches.add_row(entry[1])
+                continue
+            locs, tag, rows = entry  # a block: rows without their tag
+            if bad and not bad.isdisjoint(locs):
+                rows = [row for loc, row in zip(locs, rows, strict=True) if loc not in bad]
+            if recount:
+                records.update(map(_ROW_KIND, rows))
+            batches.add_block(tag, rows)
+        batches.flush()
+        result.rows_written = batches.rows
+        if progress is not None:
+            progress("writing", batches.rows, 1.0)
 
 
 def _write_scope(check: _Check, sink: Sink) -> contextlib.AbstractContextManager[Any]:
@@ -382,7 +392,8 @@ class _Check:
         self.pending: dict[int, list[tuple[str, str]]] = {}  # loc -> [(column, node id)]
         self.in_store: set[str] = set()
         self.not_in_store: set[str] = set()
-        self._chunk: list[tuple[int, list[Packed]]] = []
+        self._chunk: list[tuple[Any, ...]] = []  # spill entries (see spilled_entries)
+        self._chunk_rows = 0
         self._spilled_chunks = 0
         self.collect = gc.isenabled()
 
@@ -496,8 +507,8 @@ class _Check:
         numbers, rows = zip(*block, strict=True)
         if reading.row_problems and not reading.row_problems.keys().isdisjoint(numbers):
             return False
-        packed = blocks.parse_block(numbers, rows, reading.prefix)
-        if packed is None:
+        parsed = blocks.parse_block(numbers, rows, reading.prefix)
+        if parsed is None:
             return False
         before = self.rows_read
         self.rows_read = done = before + len(block)
@@ -505,7 +516,7 @@ class _Check:
             gc.collect(1)
         if self.progress is not None and done >> _REPORT_SHIFT != before >> _REPORT_SHIFT:
             self._report(reading)
-        self._accept_block(list(map(reading.loc_base.__or__, numbers)), packed)
+        self._accept_block(list(map(reading.loc_base.__or__, numbers)), parsed)
         return True
 
     def _report(self, reading: _Reading) -> None:
@@ -578,7 +589,7 @@ class _Check:
             accepted[rec[2]] += 1  # a node's kind, a relationship's type
             if rec[0] == 0:
                 node_id = rec[1]
-                digest = _digest(rec[4])
+                digest = props_digest(rec[4])
                 seen = index.get(node_id)
                 if seen is None:
                     index[node_id] = (digest, loc)
@@ -605,53 +616,45 @@ class _Check:
                 self._settle(final=False)
         self.rows_good += 1
         self._chunk.append((loc, records))
-        if len(self._chunk) >= _SPILL_CHUNK:
+        self._chunk_rows += 1
+        if self._chunk_rows >= _SPILL_CHUNK:
             self._flush_spill()
 
-    def _accept_block(self, locs: list[int], records: list[Packed]) -> None:
+    def _accept_block(self, locs: list[int], block: Block) -> None:
         """:meth:`_accept` for a block of rows with one record each, in whole-block steps
-        when the block's references were all settled before it, its node ids are new and
-        its properties hash as a tuple; else row by row."""
+        when the block's references were all settled before it and its node ids are new;
+        else row by row. The block is spilled as one entry (see ``RowBatches``)."""
         index = self.index
         tentative = self.tentative
-        nodes = records[0][0] == 0
-        if nodes:
-            refs = set(chain.from_iterable(set(map(_SOURCES_OF_NODE, records))))
+        rows = block.rows
+        if block.tag == 0:
+            refs = set(chain.from_iterable(set(map(_NODE_SOURCES, rows))))
         else:
-            refs = set(chain.from_iterable(set(map(_SOURCES_OF_REL, records))))
-            refs.update(map(_FROM, records))
-            refs.update(map(_TO, records))
+            refs = set(chain.from_iterable(set(map(_REL_SOURCES, rows))))
+            refs.update(map(_REL_FROM, rows))
+            refs.update(map(_REL_TO, rows))
         missing = refs.difference(index)
         settled = (not missing or missing.issubset(self.in_store)) and (
             not tentative or tentative.keys().isdisjoint(refs)
         )
-        if nodes and settled:
-            props = list(map(_PROPS, records))
-            types = set(map(type, chain.from_iterable(map(dict.values, props))))
-            entries = None
-            if float not in types and list not in types:
-                with contextlib.suppress(TypeError):
-                    digests = map(hash, map(tuple, map(dict.items, props)))
-                    entries = dict(
-                        zip(map(_ID, records), zip(digests, locs, strict=True), strict=True)
-                    )
-            if (
-                entries is None
-                or len(entries) != len(records)
-                or not index.keys().isdisjoint(entries)
-            ):
-                settled = False  # a float, a list, a repeated id: row by row
+        if settled and block.digests is not None:
+            entries = dict(
+                zip(map(_NODE_ID, rows), zip(block.digests, locs, strict=True), strict=True)
+            )
+            if len(entries) != len(rows) or not index.keys().isdisjoint(entries):
+                settled = False  # an id repeated: row by row
             else:
                 index.update(entries)
         if not settled:
-            for loc, rec in zip(locs, records, strict=True):
-                self._accept(loc, [rec])
+            tag = block.tag
+            for loc, row in zip(locs, rows, strict=True):
+                self._accept(loc, [(tag, *row)])
             return
-        self.accepted.update(map(_KIND, records))
-        self.rows_good += len(records)
-        chunk = self._chunk
-        chunk.extend(zip(locs, map(list, zip(records)), strict=True))
-        if len(chunk) >= _SPILL_CHUNK:
+        self.accepted.update(map(_ROW_KIND, rows))
+        self.rows_good += len(rows)
+        self._chunk.append((locs, block.tag, rows))
+        self._chunk_rows += len(rows)
+        if self._chunk_rows >= _SPILL_CHUNK:
             self._flush_spill()
 
     # -- settling references -------------------------------------------------------------
@@ -770,8 +773,11 @@ class _Check:
                 self.writer.send(data)
             self._spilled_chunks += 1
             self._chunk = []
+            self._chunk_rows = 0
 
-    def _spilled(self) -> Iterator[tuple[int, list[Packed]]]:
+    def spilled_entries(self) -> Iterator[tuple[Any, ...]]:
+        """The spill as it was written: ``(loc, packed records)`` for a row read on its
+        own, ``(locs, tag, rows)`` for a block (see ``RowBatches``)."""
         self.spill.seek(0)
         for _ in range(self._spilled_chunks):
             size = int.from_bytes(self.spill.read(8), "little")
@@ -779,6 +785,16 @@ class _Check:
             position = self.spill.tell()
             yield from chunk
             self.spill.seek(position)  # a reader in between may have moved the file
+
+    def _spilled(self) -> Iterator[tuple[int, list[Packed]]]:
+        """Every spilled row with its packed records."""
+        for entry in self.spilled_entries():
+            if len(entry) == 2:
+                yield entry
+            else:
+                locs, tag, rows = entry
+                for loc, row in zip(locs, rows, strict=True):
+                    yield loc, [(tag, *row)]
 
     def good_packed(self) -> Iterator[list[Packed]]:
         """The packed records of every row without a problem, in the order they were read."""
@@ -797,22 +813,11 @@ class _Check:
             yield from records
 
 
-_ID, _KIND, _FROM, _TO = itemgetter(1), itemgetter(2), itemgetter(1), itemgetter(3)
-_PROPS, _SOURCES_OF_NODE, _SOURCES_OF_REL = itemgetter(4), itemgetter(5), itemgetter(6)
-
-
-def _digest(props: dict[str, Any]) -> int:
-    """A hash of a node's properties: it tells a repeated id with the same properties from
-    one that may conflict (examined in full by ``_check_conflicts``). Values of one
-    property have one type, so 1 == 1.0 == True hides nothing; floats (a NaN hashes by
-    identity) and lists (unhashable) go by their text. ``_accept_block`` hashes the same
-    tuples."""
-    if float in map(type, props.values()):
-        return hash(repr(props))
-    try:
-        return hash(tuple(props.items()))
-    except TypeError:
-        return hash(repr(props))
+_KIND = itemgetter(2)  # of a packed record: a node's kind, a relationship's type
+# of a block's rows (records without their tag)
+_ROW_KIND = itemgetter(1)  # a node's kind, a relationship's type
+_NODE_ID, _NODE_SOURCES = itemgetter(0), itemgetter(4)
+_REL_FROM, _REL_TO, _REL_SOURCES = itemgetter(0), itemgetter(2), itemgetter(5)
 
 
 def _blank(cell: Cell) -> bool:

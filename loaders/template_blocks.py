@@ -25,12 +25,11 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from itertools import repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from loaders.convert import MISS, Converter, Memo, Slow, converter, plain_key, text_of
 from loaders.reading import Cell
 from loaders.template_format import (
-    Packed,
     RowParser,
     _fast_end,
     _NodeParser,
@@ -190,15 +189,38 @@ def _dict_rows(names: tuple[str, ...]) -> Callable[..., list[dict[str, Any]]]:
     return built
 
 
+class Block(NamedTuple):
+    """A block's records, one a row, without their tag (so each is a store's row, see
+    ``Packed``): all nodes (tag 0) or all relationships (tag 1). For nodes, also each
+    row's :func:`props_digest`."""
+
+    tag: int
+    rows: list[tuple[Any, ...]]
+    digests: list[int] | None
+
+
+def props_digest(props: dict[str, Value]) -> int:
+    """A hash of a node's properties: it tells a repeated id with the same properties
+    from one that may conflict (which the load then examines in full). Values of one
+    property have one type, so 1 == 1.0 == True hides nothing; floats (a NaN hashes by
+    identity) and lists (unhashable) go by their text."""
+    if float in map(type, props.values()):
+        return hash(repr(props))
+    try:
+        return hash(tuple(props.items()))
+    except TypeError:
+        return hash(repr(props))
+
+
 class BlockParser:
-    """Turns a block of rows of one sheet into one packed record per row, or says None:
-    read these rows one by one."""
+    """Turns a block of rows of one sheet into one record per row, or says None: read
+    these rows one by one."""
 
     width: int
 
     def parse_block(
         self, numbers: Sequence[int], rows: Sequence[list[Cell]], prefix: str
-    ) -> list[Packed] | None:
+    ) -> Block | None:
         """``rows`` (each exactly ``width`` cells) with their row ``numbers``; the origin
         of a row is ``prefix`` followed by its number."""
         if not rows or len(set(map(len, rows))) != 1 or len(rows[0]) != self.width:
@@ -208,9 +230,7 @@ class BlockParser:
         except Slow:
             return None
 
-    def _parse(
-        self, numbers: Sequence[int], columns: list[tuple[Cell, ...]], prefix: str
-    ) -> list[Packed]:
+    def _parse(self, numbers: Sequence[int], columns: list[tuple[Cell, ...]], prefix: str) -> Block:
         raise NotImplementedError
 
 
@@ -253,12 +273,15 @@ class NodeBlocks(BlockParser):
             for i, name, convert, _ in parser.converters
         ]
         self.names = [name for _, name, _ in self.converters]
+        # columns whose values are neither floats nor lists (see props_digest)
+        self.hashable = [
+            _value_type(parser, name) not in (ValueType.NUMBER, ValueType.TEXT_LIST)
+            for name in self.names
+        ]
         self.provenance = _ProvenanceBlock(parser)
         self.name_parts: dict[str, tuple[str, ...]] = {}
 
-    def _parse(
-        self, numbers: Sequence[int], columns: list[tuple[Cell, ...]], prefix: str
-    ) -> list[Packed]:
+    def _parse(self, numbers: Sequence[int], columns: list[tuple[Cell, ...]], prefix: str) -> Block:
         parser = self.parser
         n = len(numbers)
         values = [convert(columns[i]) for i, _, convert in self.converters]
@@ -284,21 +307,18 @@ class NodeBlocks(BlockParser):
         sources, evidence = self.provenance.read(columns, n)
         ids = list(map(parser.id_prefix.__add__, keys))
         records = list(
-            zip(
-                repeat(0),
-                ids,
-                repeat(owner),
-                keys,
-                props,
-                sources,
-                evidence,
-                _origins(numbers, prefix),
-            )
+            zip(ids, repeat(owner), keys, props, sources, evidence, _origins(numbers, prefix))
         )
         key_aliases = parser.resolver.key_aliases
         for slug, node_id in aliases:
             key_aliases[parser.id_prefix + slug] = node_id
-        return records
+        if any(
+            not hashable and values[j].count(None) != n for j, hashable in enumerate(self.hashable)
+        ):
+            digests = list(map(props_digest, props))
+        else:  # what props_digest gives for properties without floats and lists
+            digests = list(map(hash, map(tuple, map(dict.items, props))))
+        return Block(0, records, digests)
 
     def _key(self, slug: str | None, inn: Any, aliases: list[tuple[str, str]]) -> str:
         """The INN where the row gives one (the slug then names the same node), else the
@@ -403,9 +423,7 @@ class RelationshipBlocks(BlockParser):
             self.converters[rt.name] = found
         return found
 
-    def _parse(
-        self, numbers: Sequence[int], columns: list[tuple[Cell, ...]], prefix: str
-    ) -> list[Packed]:
+    def _parse(self, numbers: Sequence[int], columns: list[tuple[Cell, ...]], prefix: str) -> Block:
         parser = self.parser
         n = len(numbers)
         aliases = parser.resolver.key_aliases
@@ -431,9 +449,8 @@ class RelationshipBlocks(BlockParser):
             keys: Any = repeat("")
         else:
             keys = [k or "" for k in _key_texts(columns[parser.key_index])]
-        return list(
+        records = list(
             zip(
-                repeat(1),
                 sources_,
                 names,
                 targets,
@@ -442,8 +459,10 @@ class RelationshipBlocks(BlockParser):
                 sources,
                 evidence,
                 _origins(numbers, prefix),
+                strict=False,  # some are repeat(...): as long as the others
             )
         )
+        return Block(1, records, None)
 
     def _props(
         self, rt: RelationshipType, columns: list[tuple[Cell, ...]], n: int

@@ -13,10 +13,11 @@ import pytest
 
 import loaders.load
 from graph_service.storage.sqlite import SqliteStore
+from loaders.background_write import RowBatches
 from loaders.load import load_files
 from loaders.problems import LoadRejected
 from loaders.reading import Cell
-from loaders.template_blocks import block_parser
+from loaders.template_blocks import block_parser, props_digest
 from loaders.template_format import Packed, Resolver, RowParser, compile_table
 from tests.test_loaders_bulk_write import contents, outcome, write_files
 from tests.test_loaders_fastpath import INSTITUTIONS, PERSONS, RELATIONSHIPS, _rows, _tables
@@ -24,12 +25,12 @@ from tests.test_loaders_fastpath import INSTITUTIONS, PERSONS, RELATIONSHIPS, _r
 #: Rows every one of which is good: blocks of them must take the block path.
 GOOD = {
     "persons": [
-        ["key", "name", "public", "position", "sources", "evidence"],
-        ["p1", "Employee Q1", "false", "teacher", "bench", "reported"],
-        ["p2", "Иван Петров", "true", "Учитель", "bench; s2", ""],
-        ["petrov", "Пётр Петров", "да", "", "", "documented"],  # public: may carry the name
-        ["p4", "A B C D E F Gee Hhh", "", " head ", "Source:s2", " alleged "],
-        ["ключ5", "Cafe\u0301 Owner", "no", "", "bench", ""],
+        ["key", "name", "public", "position", "sources", "evidence", "aliases"],
+        ["p1", "Employee Q1", "false", "teacher", "bench", "reported", ""],
+        ["p2", "Иван Петров", "true", "Учитель", "bench; s2", "", "И. Петров; Ivan P."],
+        ["petrov", "Пётр Петров", "да", "", "", "documented", ""],  # public: may carry the name
+        ["p4", "A B C D E F Gee Hhh", "", " head ", "Source:s2", " alleged ", "ABC"],
+        ["ключ5", "Cafe\u0301 Owner", "no", "", "bench", "", ""],
     ],
     "institutions": [
         ["key", "inn", "name", "staff_count", "sector"],
@@ -68,11 +69,13 @@ def _by_blocks(
     for start in range(0, len(rows), size):
         block = rows[start : start + size]
         numbers = [n for n, _ in block]
-        packed = blocks.parse_block(numbers, [list(r) for _, r in block], "f#s!")
-        if packed is not None:
+        parsed = blocks.parse_block(numbers, [list(r) for _, r in block], "f#s!")
+        if parsed is not None:
             taken += 1
-            assert len(packed) == len(block)
-            out.extend(([rec], []) for rec in packed)
+            assert len(parsed.rows) == len(block)
+            out.extend(([(parsed.tag, *row)], []) for row in parsed.rows)
+            if parsed.tag == 0:  # a node's properties: the digest the row path takes
+                assert parsed.digests == [props_digest(row[3]) for row in parsed.rows]
             continue
         for number, row in block:
             out.append(parser.parse_packed(number, list(row), f"f#s!{number}"))
@@ -177,3 +180,25 @@ def test_a_rejected_load_by_blocks_reports_what_row_by_row_reports(
         load_files(paths, None, dry_run=True)
     assert [str(p) for p in by_blocks.value.problems] == [str(p) for p in by_rows.value.problems]
     assert len(by_rows.value.problems) == 3
+
+
+def test_rows_in_blocks_are_written_in_the_batches_rows_one_by_one_make() -> None:
+    """A batch ends right after the row that fills it, however the rows arrive."""
+    rows = [(f"Person:p{i}", "Person", f"p{i}", {}, (), None, ()) for i in range(23)]
+    for size in (1, 4, 7, 23, 50):
+        by_row: list[Any] = []
+        one_by_one = RowBatches(size, lambda n, r, out=by_row: out.append((n, r)))
+        mapped = [
+            (0, *rows[0]),
+            (1, "Person:p0", "WORKS_AT", "Institution:i", "", {}, (), None, ()),
+        ]
+        one_by_one.add_row(mapped)  # a mapped row: two records
+        for row in rows:
+            one_by_one.add_row([(0, *row)])
+        one_by_one.flush()
+        by_block: list[Any] = []
+        blocks = RowBatches(size, lambda n, r, out=by_block: out.append((n, r)))
+        blocks.add_chunk([(7, mapped), ([1, 2, 3], 0, rows[:3]), (list(range(20)), 0, rows[3:])])
+        blocks.flush()
+        assert by_block == by_row
+        assert blocks.rows == one_by_one.rows == 24
