@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -100,7 +101,7 @@ class BackgroundWriter:
         self._last_error = ""
 
     def send(self, chunk: bytes) -> None:
-        """One spilled chunk (``marshal`` of ``[(loc, packed records), ...]``); blocks
+        """One spilled chunk (``marshal`` of its entries, see :class:`RowBatches`); blocks
         while the writer is behind by more than the pipe holds, so memory stays bounded."""
         if self._open and not self._broken:
             try:
@@ -163,6 +164,58 @@ class BackgroundWriter:
             self._errors.close()
 
 
+class RowBatches:
+    """Spilled rows gathered into batches for a store's ``upsert_rows``: records without
+    their tag (a store's rows), nodes and relationships apart. A batch is written right
+    after the row that brings it to ``size`` records, whether the rows come one by one
+    or a block at a time, so a load is cut into the same batches either way.
+
+    A spilled chunk holds entries of two shapes: ``(loc, packed records)`` for one row,
+    and ``(locs, tag, rows)`` for a block of rows with one record each, all of one tag,
+    already without it (see ``loaders.template_blocks.Block``)."""
+
+    def __init__(self, size: int, write: Callable[[list[Any], list[Any]], None]) -> None:
+        self.size = size
+        self.write = write
+        self.nodes: list[Any] = []
+        self.rels: list[Any] = []
+        self.rows = 0
+
+    def add_chunk(self, entries: list[tuple[Any, ...]]) -> None:
+        for entry in entries:
+            if len(entry) == 2:
+                self.add_row(entry[1])
+            else:
+                self.add_block(entry[1], entry[2])
+
+    def add_row(self, packed: list[tuple[Any, ...]]) -> None:
+        for rec in packed:
+            (self.nodes if rec[0] == 0 else self.rels).append(rec[1:])
+        self.rows += 1
+        if len(self.nodes) + len(self.rels) >= self.size:
+            self.flush()
+
+    def add_block(self, tag: int, rows: list[tuple[Any, ...]]) -> None:
+        start, end = 0, len(rows)
+        while start < end:
+            room = max(self.size - len(self.nodes) - len(self.rels), 1)
+            stop = min(end, start + room)
+            (self.nodes if tag == 0 else self.rels).extend(
+                rows if start == 0 and stop == end else rows[start:stop]
+            )
+            self.rows += stop - start
+            start = stop
+            if len(self.nodes) + len(self.rels) >= self.size:
+                self.flush()
+
+    def flush(self) -> None:
+        """Write what is gathered (new lists follow: the store may keep the old)."""
+        if self.nodes or self.rels:
+            nodes, rels = self.nodes, self.rels
+            self.nodes, self.rels = [], []
+            self.write(nodes, rels)
+
+
 def _usage() -> tuple[float, float]:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
@@ -176,9 +229,7 @@ class _Writing:
         self.batch_size = batch_size
         self.failed: str | None = None
         self.summary: Any = None
-        self.rows = 0
-        self.nodes: list[Any] = []
-        self.rels: list[Any] = []
+        self.batches = RowBatches(batch_size, self._write)
         self.scope = contextlib.ExitStack()
         self.store: Any = None
         try:
@@ -190,42 +241,29 @@ class _Writing:
             self.failed = f"cannot write {url}: {e}"
 
     def take(self, message: bytes) -> None:
-        if self.failed is not None:
-            return
-        try:
-            nodes, rels = self.nodes, self.rels
-            for _, packed in marshal.loads(message):
-                self.rows += 1
-                for rec in packed:
-                    if rec[0] == 0:
-                        nodes.append(rec[1:])
-                    else:
-                        rels.append(rec[1:])
-                if len(nodes) + len(rels) >= self.batch_size:
-                    self._flush()
-                    nodes, rels = self.nodes, self.rels  # the flush started new lists
-        except Exception as e:  # reported to the loading process
-            self.failed = str(e) or type(e).__name__
+        if self.failed is None:
+            try:
+                self.batches.add_chunk(marshal.loads(message))
+            except Exception as e:  # reported to the loading process
+                self.failed = str(e) or type(e).__name__
 
-    def _flush(self) -> None:
-        if self.nodes or self.rels:
-            written = self.store.upsert_rows(self.nodes, self.rels)
-            if self.summary is None:
-                self.summary = written
-            else:
-                self.summary.add(written)
-            self.nodes, self.rels = [], []
+    def _write(self, nodes: list[Any], rels: list[Any]) -> None:
+        written = self.store.upsert_rows(nodes, rels)
+        if self.summary is None:
+            self.summary = written
+        else:
+            self.summary.add(written)
 
     def commit(self) -> tuple[Any, ...]:
         if self.failed is None:
             try:
-                self._flush()
+                self.batches.flush()
                 self.scope.close()
             except Exception as e:  # reported to the loading process
                 self.failed = str(e) or type(e).__name__
                 self.rollback()  # if the commit itself failed, the store has rolled back
                 return ("failed", self.failed)
-            return ("done", self.summary, self.rows)
+            return ("done", self.summary, self.batches.rows)
         self.rollback()
         return ("failed", self.failed)
 

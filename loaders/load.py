@@ -30,13 +30,21 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, islice
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from loaders.background_write import BackgroundWriter, WriterFailed, embedded_store_url
+from loaders.background_write import (
+    BackgroundWriter,
+    RowBatches,
+    WriterFailed,
+    embedded_store_url,
+)
 from loaders.mapping import Mapping_, compile_mapped, load_mapping
 from loaders.problems import LoadError, LoadRejected, Problem
 from loaders.reading import Cell, Table, TableSource, table_sources
+from loaders.template_blocks import Block, BlockParser, block_parser, props_digest
 from loaders.template_format import (
     Bad,
     Packed,
@@ -57,7 +65,11 @@ _PENDING_LIMIT = 50_000  # unsettled references before asking the store
 _LOOKUP_CHUNK = 5_000
 _BULK_ROWS = 50_000  # rows to write from which a store's bulk mode pays
 _BACKGROUND_BYTES = 8 << 20  # input size from which a write-ahead process pays
-_GC_ROWS = 1 << 16  # rows between collections of young objects while checking
+_GC_SHIFT = 16  # 2**16 rows between collections of young objects while checking
+_GC_MASK = (1 << _GC_SHIFT) - 1
+_REPORT_SHIFT = 12  # 2**12 rows between progress reports
+_REPORT_MASK = (1 << _REPORT_SHIFT) - 1
+_BLOCK_ROWS = 256  # rows a block parser takes at once (see loaders.template_blocks)
 
 #: progress(stage, rows done, fraction done or None)
 Progress = Callable[[str, int, float | None], None]
@@ -98,6 +110,21 @@ class _TableInfo:
     file: str
     sheet: str
     label: str
+
+
+@dataclass
+class _Reading:
+    """What reading the rows of one table needs at hand."""
+
+    file: str
+    sheet: str
+    loc_base: int  # the table's number << _LOC_SHIFT
+    prefix: str  # of a row's origin: ``file#sheet!`` (then its number)
+    parser: RowParser
+    row_problems: dict[int, list[Problem]]  # found opening the table, by row
+    base: float  # the share of the load read before this table, and this table's own
+    share: float
+    table_progress: Callable[[], float] | None
 
 
 def load_files(
@@ -211,7 +238,7 @@ def _young_gc_only() -> Iterator[None]:
     """No automatic garbage collection while checking. The check keeps millions of small
     objects alive until it ends (the id index, a chunk of spilled rows), and Python's full
     collections would walk them again and again (a third of the time). Young objects are
-    still collected every ``_GC_ROWS`` rows (``_read_table``), so memory stays flat."""
+    still collected every 2**``_GC_SHIFT`` rows (``_read_table``), so memory stays flat."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -270,37 +297,42 @@ def _write_rows(
     batch_size: int,
     progress: Progress | None,
 ) -> None:
-    """:func:`_write` for a sink with a bulk path: packed records go over as they are
-    (the tag dropped: the rest is the store's row layout, see ``Packed``)."""
+    """:func:`_write` for a sink with a bulk path: spilled rows go over as they are
+    (records without their tag: the store's row layout, see ``Packed``), in the batches
+    a write-ahead makes (:class:`~loaders.background_write.RowBatches`)."""
     total = max(check.rows_good, 1)
     # What the check accepted is what is written, unless rows turned bad after it.
     recount = check.late_bad
     records = result.records
     if not recount:
         records.update(check.accepted)
-    with _write_scope(check, sink):
-        nodes: list[Packed] = []
-        rels: list[Packed] = []
-        rows = 0
-        for packed in check.good_packed():
-            rows += 1
-            for rec in packed:
-                if recount:
-                    records[rec[2]] += 1  # a node's kind, a relationship's type
-                if rec[0] == 0:
-                    nodes.append(rec[1:])
-                else:
-                    rels.append(rec[1:])
-            if len(nodes) + len(rels) >= batch_size:
-                _add_summary(result, upsert_rows(nodes, rels))
-                nodes, rels = [], []
-                if progress is not None:
-                    progress("writing", rows, rows / total)
-        if nodes or rels:
-            _add_summary(result, upsert_rows(nodes, rels))
-        result.rows_written = rows
+
+    def write(nodes: list[Any], rels: list[Any]) -> None:
+        _add_summary(result, upsert_rows(nodes, rels))
         if progress is not None:
-            progress("writing", rows, 1.0)
+            progress("writing", batches.rows, batches.rows / total)
+
+    batches = RowBatches(batch_size, write)
+    bad = check.bad_locs
+    with _write_scope(check, sink):
+        for entry in check.spilled_entries():
+            if len(entry) == 2:  # one row: (loc, packed records)
+                if entry[0] in bad:
+                    continue
+                if recount:
+                    records.update(map(_KIND, entry[1]))
+                batches.add_row(entry[1])
+                continue
+            locs, tag, rows = entry  # a block: rows without their tag
+            if bad and not bad.isdisjoint(locs):
+                rows = [row for loc, row in zip(locs, rows, strict=True) if loc not in bad]
+            if recount:
+                records.update(map(_ROW_KIND, rows))
+            batches.add_block(tag, rows)
+        batches.flush()
+        result.rows_written = batches.rows
+        if progress is not None:
+            progress("writing", batches.rows, 1.0)
 
 
 def _write_scope(check: _Check, sink: Sink) -> contextlib.AbstractContextManager[Any]:
@@ -360,7 +392,8 @@ class _Check:
         self.pending: dict[int, list[tuple[str, str]]] = {}  # loc -> [(column, node id)]
         self.in_store: set[str] = set()
         self.not_in_store: set[str] = set()
-        self._chunk: list[tuple[int, list[Packed]]] = []
+        self._chunk: list[tuple[Any, ...]] = []  # spill entries (see spilled_entries)
+        self._chunk_rows = 0
         self._spilled_chunks = 0
         self.collect = gc.isenabled()
 
@@ -443,16 +476,66 @@ class _Check:
                 row_problems.setdefault(p.row, []).append(p)
         table_number = len(self.tables)
         self.tables.append(_TableInfo(file, sheet, parser.label))
-        loc_base = table_number << _LOC_SHIFT
-        prefix = f"{file}#{sheet}!"
-        parse = parser.parse_packed
+        reading = _Reading(
+            file,
+            sheet,
+            table_number << _LOC_SHIFT,
+            f"{file}#{sheet}!",
+            parser,
+            row_problems,
+            base,
+            share,
+            table.progress,
+        )
+        blocks = block_parser(parser)
+        try:
+            if blocks is None:
+                self._read_rows(table.rows, reading)
+                return
+            rows = table.rows
+            while block := list(islice(rows, _BLOCK_ROWS)):
+                if not self._read_block(block, blocks, reading):
+                    self._read_rows(block, reading)
+        finally:
+            table.close()
+
+    def _read_block(
+        self, block: list[tuple[int, list[Cell]]], blocks: BlockParser, reading: _Reading
+    ) -> bool:
+        """A block of rows on the block path (:mod:`loaders.template_blocks`): False when
+        it has to be read row by row instead (a row with a problem, a blank row, …)."""
+        numbers, rows = zip(*block, strict=True)
+        if reading.row_problems and not reading.row_problems.keys().isdisjoint(numbers):
+            return False
+        parsed = blocks.parse_block(numbers, rows, reading.prefix)
+        if parsed is None:
+            return False
+        before = self.rows_read
+        self.rows_read = done = before + len(block)
+        if self.collect and done >> _GC_SHIFT != before >> _GC_SHIFT:
+            gc.collect(1)
+        if self.progress is not None and done >> _REPORT_SHIFT != before >> _REPORT_SHIFT:
+            self._report(reading)
+        self._accept_block(list(map(reading.loc_base.__or__, numbers)), parsed)
+        return True
+
+    def _report(self, reading: _Reading) -> None:
+        assert self.progress is not None
+        done = reading.table_progress() if reading.table_progress else 0.0
+        self.progress("checking", self.rows_read, min(reading.base + reading.share * done, 1.0))
+
+    def _read_rows(self, rows: Iterable[tuple[int, list[Cell]]], reading: _Reading) -> None:
+        """Rows one by one, each through its parser's fast path and, when that gives up,
+        the full checks."""
+        file, sheet = reading.file, reading.sheet
+        loc_base, prefix, row_problems = reading.loc_base, reading.prefix, reading.row_problems
+        parse = reading.parser.parse_packed
         accept = self._accept
         report = self.progress
-        table_progress = table.progress
         rows_read = self.rows_read
         collect = self.collect
         try:
-            for number, row in table.rows:
+            for number, row in rows:
                 # a row whose first cell is text with something in it is not blank
                 first = row[0] if row else None
                 if not (type(first) is str and first and not first.isspace()) and (
@@ -460,11 +543,11 @@ class _Check:
                 ):
                     continue
                 rows_read += 1
-                if not rows_read % _GC_ROWS and collect:
+                if not rows_read & _GC_MASK and collect:
                     gc.collect(1)
-                if report is not None and not rows_read % 4096:
-                    fraction = base + share * (table_progress() if table_progress else 0.0)
-                    report("checking", rows_read, min(fraction, 1.0))
+                if report is not None and not rows_read & _REPORT_MASK:
+                    self.rows_read = rows_read
+                    self._report(reading)
                 records, bad = parse(number, row, prefix + str(number))
                 if bad or number in row_problems:
                     self._bad_row(loc_base | number, file, sheet, number, bad)
@@ -506,18 +589,7 @@ class _Check:
             accepted[rec[2]] += 1  # a node's kind, a relationship's type
             if rec[0] == 0:
                 node_id = rec[1]
-                props = rec[4]
-                # A hash of the properties tells a repeated id with the same properties
-                # from one that may conflict (examined in full by _check_conflicts). Values
-                # of one property have one type, so 1 == 1.0 == True hides nothing; floats
-                # (a NaN hashes by identity) and lists (unhashable) go by their text.
-                if float in map(type, props.values()):
-                    digest = hash(repr(props))
-                else:
-                    try:
-                        digest = hash(tuple(props.items()))
-                    except TypeError:
-                        digest = hash(repr(props))
+                digest = props_digest(rec[4])
                 seen = index.get(node_id)
                 if seen is None:
                     index[node_id] = (digest, loc)
@@ -544,7 +616,45 @@ class _Check:
                 self._settle(final=False)
         self.rows_good += 1
         self._chunk.append((loc, records))
-        if len(self._chunk) >= _SPILL_CHUNK:
+        self._chunk_rows += 1
+        if self._chunk_rows >= _SPILL_CHUNK:
+            self._flush_spill()
+
+    def _accept_block(self, locs: list[int], block: Block) -> None:
+        """:meth:`_accept` for a block of rows with one record each, in whole-block steps
+        when the block's references were all settled before it and its node ids are new;
+        else row by row. The block is spilled as one entry (see ``RowBatches``)."""
+        index = self.index
+        tentative = self.tentative
+        rows = block.rows
+        if block.tag == 0:
+            refs = set(chain.from_iterable(set(map(_NODE_SOURCES, rows))))
+        else:
+            refs = set(chain.from_iterable(set(map(_REL_SOURCES, rows))))
+            refs.update(map(_REL_FROM, rows))
+            refs.update(map(_REL_TO, rows))
+        missing = refs.difference(index)
+        settled = (not missing or missing.issubset(self.in_store)) and (
+            not tentative or tentative.keys().isdisjoint(refs)
+        )
+        if settled and block.digests is not None:
+            entries = dict(
+                zip(map(_NODE_ID, rows), zip(block.digests, locs, strict=True), strict=True)
+            )
+            if len(entries) != len(rows) or not index.keys().isdisjoint(entries):
+                settled = False  # an id repeated: row by row
+            else:
+                index.update(entries)
+        if not settled:
+            tag = block.tag
+            for loc, row in zip(locs, rows, strict=True):
+                self._accept(loc, [(tag, *row)])
+            return
+        self.accepted.update(map(_ROW_KIND, rows))
+        self.rows_good += len(rows)
+        self._chunk.append((locs, block.tag, rows))
+        self._chunk_rows += len(rows)
+        if self._chunk_rows >= _SPILL_CHUNK:
             self._flush_spill()
 
     # -- settling references -------------------------------------------------------------
@@ -663,8 +773,11 @@ class _Check:
                 self.writer.send(data)
             self._spilled_chunks += 1
             self._chunk = []
+            self._chunk_rows = 0
 
-    def _spilled(self) -> Iterator[tuple[int, list[Packed]]]:
+    def spilled_entries(self) -> Iterator[tuple[Any, ...]]:
+        """The spill as it was written: ``(loc, packed records)`` for a row read on its
+        own, ``(locs, tag, rows)`` for a block (see ``RowBatches``)."""
         self.spill.seek(0)
         for _ in range(self._spilled_chunks):
             size = int.from_bytes(self.spill.read(8), "little")
@@ -672,6 +785,16 @@ class _Check:
             position = self.spill.tell()
             yield from chunk
             self.spill.seek(position)  # a reader in between may have moved the file
+
+    def _spilled(self) -> Iterator[tuple[int, list[Packed]]]:
+        """Every spilled row with its packed records."""
+        for entry in self.spilled_entries():
+            if len(entry) == 2:
+                yield entry
+            else:
+                locs, tag, rows = entry
+                for loc, row in zip(locs, rows, strict=True):
+                    yield loc, [(tag, *row)]
 
     def good_packed(self) -> Iterator[list[Packed]]:
         """The packed records of every row without a problem, in the order they were read."""
@@ -688,6 +811,13 @@ class _Check:
     def good_records(self) -> Iterator[Record]:
         for records in self.good_rows():
             yield from records
+
+
+_KIND = itemgetter(2)  # of a packed record: a node's kind, a relationship's type
+# of a block's rows (records without their tag)
+_ROW_KIND = itemgetter(1)  # a node's kind, a relationship's type
+_NODE_ID, _NODE_SOURCES = itemgetter(0), itemgetter(4)
+_REL_FROM, _REL_TO, _REL_SOURCES = itemgetter(0), itemgetter(2), itemgetter(5)
 
 
 def _blank(cell: Cell) -> bool:

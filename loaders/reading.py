@@ -31,6 +31,7 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 _SNIFF_BYTES = 64 * 1024
 _LINE_BATCH = 64 * 1024
+_ROW_BATCH = 4096  # workbook rows handed on at a time
 _MAGIC = {
     b"PK\x03\x04": "a zip archive (an XLSX or ODS workbook?)",
     b"\xd0\xcf\x11\xe0": "an old Office document (an XLS workbook?)",
@@ -330,9 +331,13 @@ def _read_sheet(path: Path, workbook: Any, name: str, formulas: list[str]) -> Ta
     state: dict[str, int] = {"done": 0}
 
     def rows(first: int = start_row + 2) -> Iterator[tuple[int, list[Cell]]]:
-        for offset, cells in enumerate(row_iter):
-            state["done"] = offset
-            yield first + offset, (pad + cells) if pad else cells
+        padded = row_iter if not pad else (pad + cells for cells in row_iter)
+        numbered = zip(itertools.count(first), padded)
+        # handed on in batches: counting rows for progress one by one costs more than
+        # the rest of reading them
+        while batch := list(itertools.islice(numbered, _ROW_BATCH)):
+            state["done"] += len(batch)
+            yield from batch
 
     def progress() -> float:
         return float(state["done"] / total)
@@ -373,17 +378,24 @@ def _formula_cells(path: Path) -> dict[str, list[str]]:
     return {}
 
 
-def _contains(z: zipfile.ZipFile, member: str, *needles: bytes) -> bool:
-    """Whether the member holds any of the needles (one pass over it)."""
-    overlap = max(len(n) for n in needles) - 1
+def _contains(z: zipfile.ZipFile, member: str, pattern: re.Pattern[bytes], hint: bytes) -> bool:
+    """Whether the member holds ``pattern`` (one pass over it, 1 MB at a time). ``hint``,
+    a part of every match, is looked for first: a plain search of the bytes is several
+    times faster than the regular expression, and most members have no match at all."""
+    overlap = 64  # longer than any match: a match cut by a read is found across the cut
     tail = b""
     with z.open(member) as f:
         while chunk := f.read(1 << 20):
-            window = tail + chunk
-            if any(n in window for n in needles):
+            if hint in chunk and pattern.search(chunk):
                 return True
-            tail = window[-overlap:] if overlap else b""
+            if tail and pattern.search(tail + chunk[:overlap]):
+                return True
+            tail = chunk[-overlap:]
     return False
+
+
+_XLSX_FORMULA = re.compile(rb"<f[ >]")  # a formula element, <f> or <f attributes>
+_ODS_FORMULA = re.compile(rb"table:formula")
 
 
 def _xlsx_formulas(z: zipfile.ZipFile) -> dict[str, list[str]]:
@@ -400,7 +412,7 @@ def _xlsx_formulas(z: zipfile.ZipFile) -> dict[str, list[str]]:
     for sheet in book.iterfind("m:sheets/m:sheet", ns):
         target = targets.get(sheet.get(f"{{{ns['r']}}}id"), "")
         member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        if member not in z.namelist() or not (_contains(z, member, b"<f>", b"<f ")):
+        if member not in z.namelist() or not _contains(z, member, _XLSX_FORMULA, b"<f"):
             continue
         cells: list[str] = []
         with z.open(member) as f:
@@ -417,7 +429,7 @@ def _xlsx_formulas(z: zipfile.ZipFile) -> dict[str, list[str]]:
 def _ods_formulas(z: zipfile.ZipFile) -> dict[str, list[str]]:
     import xml.etree.ElementTree as ET
 
-    if not _contains(z, "content.xml", b"table:formula"):
+    if not _contains(z, "content.xml", _ODS_FORMULA, b"table:formula"):
         return {}
     table_ns = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
     found: dict[str, list[str]] = {}

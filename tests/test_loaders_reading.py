@@ -13,7 +13,7 @@ import xlsxwriter
 from graph_service.storage.sqlite import SqliteStore
 from loaders.load import load_files
 from loaders.problems import LoadRejected
-from loaders.reading import read_tables
+from loaders.reading import _XLSX_FORMULA, _contains, read_tables
 
 ROWS = [
     ["key", "name", "sector", "staff_count"],
@@ -176,6 +176,23 @@ def test_xlsx_formula_cell_is_refused(tmp_path: Path, store: SqliteStore) -> Non
     assert (problem.sheet, problem.row, problem.column) == ("institutions", 2, "C2")
     assert "formula" in problem.reason
     assert store.stats().node_count == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        (b"x" * ((1 << 20) - 1) + b"<f>A1</f>", True),  # cut by the first 1 MB read
+        (b"x" * ((1 << 20) - 2) + b'<f t="shared"/>', True),
+        (b"x" * (1 << 20) + b"<f>", True),  # at the start of the second read
+        (b"<foo/>" * 400_000 + b"<firstFooter/>", False),  # other tags starting <f
+    ],
+)
+def test_formula_scan_finds_a_formula_anywhere(tmp_path: Path, text: bytes, found: bool) -> None:
+    path = tmp_path / "member.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("sheet.xml", text)
+    with zipfile.ZipFile(path) as z:
+        assert _contains(z, "sheet.xml", _XLSX_FORMULA, b"<f") is found
 
 
 def test_merged_header_cells_are_refused(tmp_path: Path, store: SqliteStore) -> None:

@@ -1,0 +1,204 @@
+"""Checking rows a block at a time, column by column (``loaders.template_blocks``), gives
+exactly what checking them one by one gives: the same records for good rows, and any block
+with a row that is not plainly good goes row by row, where problems are worded."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import loaders.load
+from graph_service.storage.sqlite import SqliteStore
+from loaders.background_write import RowBatches
+from loaders.load import load_files
+from loaders.problems import LoadRejected
+from loaders.reading import Cell
+from loaders.template_blocks import block_parser, props_digest
+from loaders.template_format import Packed, Resolver, RowParser, compile_table
+from tests.test_loaders_bulk_write import contents, outcome, write_files
+from tests.test_loaders_fastpath import INSTITUTIONS, PERSONS, RELATIONSHIPS, _rows, _tables
+
+#: Rows every one of which is good: blocks of them must take the block path.
+GOOD = {
+    "persons": [
+        ["key", "name", "public", "position", "sources", "evidence", "aliases"],
+        ["p1", "Employee Q1", "false", "teacher", "bench", "reported", ""],
+        ["p2", "Иван Петров", "true", "Учитель", "bench; s2", "", "И. Петров; Ivan P."],
+        ["petrov", "Пётр Петров", "да", "", "", "documented", ""],  # public: may carry the name
+        ["p4", "A B C D E F Gee Hhh", "", " head ", "Source:s2", " alleged ", "ABC"],
+        ["ключ5", "Cafe\u0301 Owner", "no", "", "bench", "", ""],
+    ],
+    "institutions": [
+        ["key", "inn", "name", "staff_count", "sector"],
+        ["s1", "9900000001", "School 1", "120", "education"],
+        ["s2", "", "School 2", "", "Education"],
+        ["", "9900000003", "School 3", "1 200", ""],
+        ["Ш4", "990000000004", "Школа 4", "7", "health"],
+    ],
+    "relationships": [
+        ["from", "type", "to", "role", "head", "received", "key"],
+        ["Person:p1", "WORKS_AT", "Institution:s1", "teacher", "false", "", ""],
+        [" Person:p2 ", "works at", "Institution:9900000003", "", "yes", "", "k1"],
+        ["Person:ключ5", "WORKS_AT", "Institution:s2", "учитель", "", "", ""],
+        ["Institution:s1", "SUBORDINATE_TO", "Authority:dep", "", "", "", ""],
+        ["Directive:d1", "TARGETS", "Institution:s2", "", "", "16.08.2023", ""],
+    ],
+}
+
+
+def _csv(folder: Path, name: str, rows: list[list[str]]) -> Path:
+    path = folder / f"{name}.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def _by_blocks(
+    parser: RowParser, rows: list[tuple[int, list[Cell]]], size: int
+) -> tuple[list[tuple[list[Packed], list[Any]]], int]:
+    """Every row's outcome as the load gets it: blocks of ``size`` on the block path,
+    row by row where a block declines; and how many blocks took the block path."""
+    blocks = block_parser(parser)
+    assert blocks is not None
+    out: list[tuple[list[Packed], list[Any]]] = []
+    taken = 0
+    for start in range(0, len(rows), size):
+        block = rows[start : start + size]
+        numbers = [n for n, _ in block]
+        parsed = blocks.parse_block(numbers, [list(r) for _, r in block], "f#s!")
+        if parsed is not None:
+            taken += 1
+            assert len(parsed.rows) == len(block)
+            out.extend(([(parsed.tag, *row)], []) for row in parsed.rows)
+            if parsed.tag == 0:  # a node's properties: the digest the row path takes
+                assert parsed.digests == [props_digest(row[3]) for row in parsed.rows]
+            continue
+        for number, row in block:
+            out.append(parser.parse_packed(number, list(row), f"f#s!{number}"))
+    return out, taken
+
+
+def _one_by_one(parser: RowParser, rows: list[tuple[int, list[Cell]]]) -> list[Any]:
+    return [parser.parse_packed(n, list(r), f"f#s!{n}") for n, r in rows]
+
+
+@pytest.mark.parametrize("xlsx", [False, True])
+@pytest.mark.parametrize("size", [1, 2, 5, 256])
+def test_blocks_give_what_rows_give_one_by_one(tmp_path: Path, xlsx: bool, size: int) -> None:
+    by_blocks, by_rows = Resolver(), Resolver()
+    for name, columns in (
+        ("persons", PERSONS),
+        ("institutions", INSTITUTIONS),
+        ("relationships", RELATIONSHIPS),
+    ):
+        rows = _rows(columns)
+        rows.append(rows[1][:2])  # a short row
+        rows.append([""] * len(rows[0]))  # a blank row
+        table = _tables(tmp_path, name, rows, xlsx)
+        data = list(itertools.islice(table.rows, 10_000))
+        block_side = compile_table(table, by_blocks)
+        row_side = compile_table(table, by_rows)
+        assert isinstance(block_side, RowParser) and isinstance(row_side, RowParser)
+        got, _ = _by_blocks(block_side, data, size)
+        assert got == _one_by_one(row_side, data)
+    assert by_blocks.key_aliases == by_rows.key_aliases
+
+
+@pytest.mark.parametrize("xlsx", [False, True])
+def test_good_rows_take_the_block_path(tmp_path: Path, xlsx: bool) -> None:
+    by_blocks, by_rows = Resolver(), Resolver()
+    for name, rows in GOOD.items():
+        table = _tables(tmp_path, name, rows, xlsx)
+        data = list(table.rows)
+        block_side = compile_table(table, by_blocks)
+        row_side = compile_table(table, by_rows)
+        assert isinstance(block_side, RowParser) and isinstance(row_side, RowParser)
+        expected = _one_by_one(row_side, data)
+        assert all(len(packed) == 1 and not bad for packed, bad in expected), name
+        got, taken = _by_blocks(block_side, data, 256)
+        assert taken == 1, name
+        assert got == expected
+    assert by_blocks.key_aliases == by_rows.key_aliases
+    assert by_blocks.key_aliases["Institution:s1"] == "Institution:9900000001"
+
+
+def test_a_private_persons_key_with_their_name_leaves_the_block_path(tmp_path: Path) -> None:
+    rows = [*GOOD["persons"], ["x-петров-7", "Пётр Петров", "false", "", "", ""]]
+    table = _tables(tmp_path, "persons", rows, False)
+    parser = compile_table(table, Resolver())
+    assert isinstance(parser, RowParser)
+    data = list(table.rows)
+    got, taken = _by_blocks(parser, data, 256)
+    assert taken == 0
+    assert got[-1][1][0][2].startswith("a private person's key must not contain their name")
+
+
+def _loaded(folder: Path, paths: list[Path], **options: Any) -> tuple[Any, ...]:
+    """A load's outcome, problems and the graph it wrote, into a fresh embedded store."""
+    store = SqliteStore(folder / f"{len(list(folder.glob('*.db')))}.db")
+    result = load_files(paths, store, background=False, **options)
+    loaded = (outcome(result), [str(p) for p in result.skipped], contents(store))
+    store.close()
+    return loaded
+
+
+@pytest.mark.parametrize("bad_row", [False, True])
+def test_a_load_by_blocks_equals_a_load_row_by_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad_row: bool
+) -> None:
+    """Repeated ids (merged, or conflicting), a late-bad row, forward references and
+    sources defined in the same block: the block path declines where its shortcuts do not
+    hold, and the load is the same."""
+    paths = write_files(tmp_path / "in", persons=600, bad_row=bad_row)
+    extra = tmp_path / "in" / "more"
+    extra.mkdir()
+    paths += [
+        _csv(extra, "persons", [["key", "public", "sources"], ["p5", "false", "rep"]]),
+        _csv(extra, "institutions", [["key", "name"], ["s2", "Another name"]]),  # a conflict
+        _csv(extra, "sources", [["key", "sources"], ["self", "self"], ["later", "self"]]),
+    ]
+    by_blocks = _loaded(tmp_path, paths, skip_invalid=True)
+    monkeypatch.setattr(loaders.load, "block_parser", lambda parser: None)
+    assert _loaded(tmp_path, paths, skip_invalid=True) == by_blocks
+    assert by_blocks[0][0]["Person"] == 601
+    assert any("Another name" in p for p in by_blocks[1])
+
+
+def test_a_rejected_load_by_blocks_reports_what_row_by_row_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = write_files(tmp_path / "in", persons=600, bad_row=True)
+    paths.append(_csv(tmp_path, "persons", [["key", "public"], ["p 9", "maybe"]]))
+    with pytest.raises(LoadRejected) as by_blocks:
+        load_files(paths, None, dry_run=True)
+    monkeypatch.setattr(loaders.load, "block_parser", lambda parser: None)
+    with pytest.raises(LoadRejected) as by_rows:
+        load_files(paths, None, dry_run=True)
+    assert [str(p) for p in by_blocks.value.problems] == [str(p) for p in by_rows.value.problems]
+    assert len(by_rows.value.problems) == 3
+
+
+def test_rows_in_blocks_are_written_in_the_batches_rows_one_by_one_make() -> None:
+    """A batch ends right after the row that fills it, however the rows arrive."""
+    rows = [(f"Person:p{i}", "Person", f"p{i}", {}, (), None, ()) for i in range(23)]
+    for size in (1, 4, 7, 23, 50):
+        by_row: list[Any] = []
+        one_by_one = RowBatches(size, lambda n, r, out=by_row: out.append((n, r)))
+        mapped = [
+            (0, *rows[0]),
+            (1, "Person:p0", "WORKS_AT", "Institution:i", "", {}, (), None, ()),
+        ]
+        one_by_one.add_row(mapped)  # a mapped row: two records
+        for row in rows:
+            one_by_one.add_row([(0, *row)])
+        one_by_one.flush()
+        by_block: list[Any] = []
+        blocks = RowBatches(size, lambda n, r, out=by_block: out.append((n, r)))
+        blocks.add_chunk([(7, mapped), ([1, 2, 3], 0, rows[:3]), (list(range(20)), 0, rows[3:])])
+        blocks.flush()
+        assert by_block == by_row
+        assert blocks.rows == one_by_one.rows == 24
