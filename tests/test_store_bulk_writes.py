@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from enum import StrEnum
 from pathlib import Path
 
 import pytest
@@ -289,6 +290,10 @@ def test_a_bulk_fill_of_new_batches_equals_the_general_path_and_survives_reopeni
     general.close()
 
 
+class _Colour(StrEnum):
+    RED = "red"
+
+
 @pytest.mark.parametrize(
     "maps",
     [
@@ -299,6 +304,14 @@ def test_a_bulk_fill_of_new_batches_equals_the_general_path_and_survives_reopeni
         [{"list": [{"a": 1}, {"b": 2}]}, {}],  # and inside a nested list of objects
         [{"name": "Ёлкин\n\x1f\x00 «школа»"}, {"name": "x"}],
         [{"name": "one"}],
+        # where orjson and json differ: floats, NaN, integers past 64 bits, subclasses
+        [{"a": 1e-05}, {"b": 1}],
+        [{"a": [0.5, 2]}, {"n": float("nan")}, {"i": float("inf")}],
+        [{"a": 2**64}, {"b": -(2**63)}],
+        [{"kind": _Colour.RED}, {"name": "Region 1.5, e-mail e+"}],
+        # and where they agree: control characters, key order by code point, text "null"
+        [{"s": "\x01\x7f\u2028\"\\/\b\f\t\r", "é": 1, "z": 2, "ё": 3, "\U0001f600": 4}],
+        [{"name": "null", "n": -3, "t": False, "l": []}, {"x": "1.5"}],
     ],
 )
 def test_encoding_many_property_maps_equals_encoding_each(maps: list[dict[str, object]]) -> None:
