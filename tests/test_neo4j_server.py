@@ -8,14 +8,21 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 from neo4j import Driver, GraphDatabase
 
 try:
-    from tests.neo4j_server.launcher import Neo4jTestServer, env_connection, wipe
+    from tests.neo4j_server.launcher import (
+        Neo4jServerError,
+        Neo4jTestServer,
+        env_connection,
+        wipe,
+    )
 except ImportError:  # tests/ imported as a rootdir, not as a package
     from neo4j_server.launcher import (  # type: ignore[no-redef]
+        Neo4jServerError,
         Neo4jTestServer,
         env_connection,
         wipe,
@@ -57,6 +64,23 @@ def test_create_read_wipe(neo4j_driver: Driver) -> None:
     assert records[0]["c"] == 0
 
 
+def _setting(uri: str, name: str) -> str:
+    with GraphDatabase.driver(uri, auth=None) as driver:
+        records, _, _ = driver.execute_query(
+            "SHOW SETTINGS YIELD name, value WHERE name = $name RETURN value", name=name
+        )
+    return str(records[0]["value"])
+
+
+def test_settings_are_checked_before_start(tmp_path: Path) -> None:
+    """A setting that is not a plain ``name=value`` line is refused before any JVM starts."""
+    for settings in ({"dbms.x\nbad": "1"}, {"dbms.cypher.min_replan_interval": "1m\nx=y"}):
+        server = Neo4jTestServer(tmp_path, settings=settings)
+        with pytest.raises(Neo4jServerError, match="not a Neo4j setting"):
+            server._write_settings()
+        assert not server.running
+
+
 def test_server_info(neo4j_driver: Driver) -> None:
     info = neo4j_driver.get_server_info()
     assert info.agent.startswith("Neo4j/")
@@ -72,10 +96,12 @@ def test_stop_start_and_kill_keep_committed_data() -> None:
         missing = [tool for tool in ("java", "mvn") if shutil.which(tool) is None]
         if missing:
             pytest.skip(f"Neo4j test server unavailable: {', '.join(missing)} not on PATH")
-    server = Neo4jTestServer()
+    # Extra settings reach the server (read back below, also after restarts).
+    server = Neo4jTestServer(settings={"dbms.cypher.min_replan_interval": "7m"})
     try:
         server.start()
         uri = server.uri
+        assert _setting(uri, "dbms.cypher.min_replan_interval") == "7m"
         with GraphDatabase.driver(uri, auth=None) as driver:
             driver.execute_query("CREATE (:LauncherProbe {marker: 'before-stop'})")
         server.stop()
@@ -94,6 +120,7 @@ def test_stop_start_and_kill_keep_committed_data() -> None:
         with GraphDatabase.driver(uri, auth=None) as driver:
             assert _count(driver, "before-stop") == 1
             assert _count(driver, "before-kill") == 1
+            assert _setting(uri, "dbms.cypher.min_replan_interval") == "7m"
             assert wipe(driver, schema=True) == 2
     finally:
         server.close()

@@ -31,6 +31,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
@@ -202,6 +203,7 @@ class Neo4jTestServer:
         startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
         extra_jvm_flags: tuple[str, ...] = (),
         quick_start: bool = True,
+        settings: Mapping[str, str] | None = None,
     ) -> None:
         self._owns_home = home is None
         self.home = (
@@ -215,6 +217,7 @@ class Neo4jTestServer:
         self.startup_timeout = startup_timeout
         self.extra_jvm_flags = extra_jvm_flags
         self.quick_start = quick_start
+        self.settings = dict(settings or {})
         self.startup_seconds: float | None = None
         self._process: subprocess.Popen[str] | None = None
         self._output: collections.deque[str] = collections.deque(maxlen=200)
@@ -253,6 +256,9 @@ class Neo4jTestServer:
             # JNA unpacks its native library into a shared temp folder by default; one folder
             # per server keeps concurrent servers (and users) from tripping over each other.
             flags.append(f"-Djna.tmpdir={self.home / 'jna'}")
+        config = (
+            ["--config", str(self.home / "test-server.conf")] if self.settings else []
+        )
         return [
             _java(),
             # A fixed heap, as Neo4j advises: no collections spent growing it.
@@ -265,6 +271,7 @@ class Neo4jTestServer:
             str(self.home),
             str(self.port),
             str(self.pagecache_mb),
+            *config,
             "--exit-on-stdin-eof",
         ]
 
@@ -277,6 +284,8 @@ class Neo4jTestServer:
         if self.running:
             return self
         ensure_built()
+        if self.settings:
+            self._write_settings()
         self._output.clear()
         self._ready.clear()
         began = time.monotonic()
@@ -366,6 +375,16 @@ class Neo4jTestServer:
         self.close()
 
     # -- internals
+
+    def _write_settings(self) -> None:
+        """Extra Neo4j settings, in neo4j.conf syntax, for the server's ``--config``."""
+        lines = []
+        for name, value in sorted(self.settings.items()):
+            if not re.fullmatch(r"[a-z][a-z0-9_.]*", name) or "\n" in value:
+                raise Neo4jServerError(f"not a Neo4j setting: {name}={value!r}")
+            lines.append(f"{name}={value}\n")
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "test-server.conf").write_text("".join(lines), encoding="utf-8")
 
     def _read_output(self, stream: IO[str], log_file: IO[str]) -> None:
         with log_file:

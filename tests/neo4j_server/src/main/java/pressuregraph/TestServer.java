@@ -29,7 +29,7 @@ import org.neo4j.kernel.internal.GraphDatabaseAPI;
 /**
  * Runs an embedded Neo4j Community DBMS with only the Bolt connector, for tests.
  *
- * <p>Usage: {@code TestServer HOME_DIR PORT [PAGECACHE_MB] [--exit-on-stdin-eof]}
+ * <p>Usage: {@code TestServer HOME_DIR PORT [PAGECACHE_MB] [--config FILE] [--exit-on-stdin-eof]}
  *
  * <p>HOME_DIR holds the store, transaction logs and Neo4j's own log files (nothing is logged to
  * stdout). PORT 0 lets the OS pick a free port. Once Bolt answers a protocol handshake, exactly
@@ -46,16 +46,20 @@ public final class TestServer {
     public static void main(String[] args) throws Exception {
         if (args.length < 2) {
             System.err.println(
-                    "usage: TestServer HOME_DIR PORT [PAGECACHE_MB] [--exit-on-stdin-eof]");
+                    "usage: TestServer HOME_DIR PORT [PAGECACHE_MB] [--config FILE]"
+                    + " [--exit-on-stdin-eof]");
             System.exit(2);
         }
         Path home = Path.of(args[0]).toAbsolutePath();
         int port = Integer.parseInt(args[1]);
         long pageCacheMb = 256;
         boolean exitOnStdinEof = false;
+        Path configFile = null;
         for (int i = 2; i < args.length; i++) {
             if (args[i].equals("--exit-on-stdin-eof")) {
                 exitOnStdinEof = true;
+            } else if (args[i].equals("--config") && i + 1 < args.length) {
+                configFile = Path.of(args[++i]).toAbsolutePath();
             } else {
                 pageCacheMb = Long.parseLong(args[i]);
             }
@@ -63,7 +67,12 @@ public final class TestServer {
         Files.createDirectories(home);
 
         long started = System.nanoTime();
-        DatabaseManagementService service = new DatabaseManagementServiceBuilder(home)
+        DatabaseManagementServiceBuilder builder = new DatabaseManagementServiceBuilder(home);
+        if (configFile != null) {
+            // Extra settings (neo4j.conf syntax); the ones set below always win.
+            builder.loadPropertiesFromFile(configFile);
+        }
+        DatabaseManagementService service = builder
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress(HOST, port))
                 .setConfig(BoltConnector.advertised_address, new SocketAddress(HOST, port))
