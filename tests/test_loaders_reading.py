@@ -12,7 +12,7 @@ import xlsxwriter
 
 from graph_service.storage.sqlite import SqliteStore
 from loaders.load import load_files
-from loaders.problems import LoadRejected
+from loaders.problems import LoadError, LoadRejected
 from loaders.reading import _XLSX_FORMULA, _contains, read_tables
 
 ROWS = [
@@ -260,3 +260,46 @@ def test_csv_is_streamed_with_spreadsheet_row_numbers(tmp_path: Path) -> None:
     path.write_text('key,name\np1,"two\nlines"\np2,B\n', encoding="utf-8")
     [table] = list(read_tables(path))
     assert [n for n, _ in table.rows] == [2, 3]
+
+
+@pytest.mark.parametrize("xlsx", [False, True])
+def test_blocks_give_the_rows_and_numbers_rows_give(tmp_path: Path, xlsx: bool) -> None:
+    """A table read a list at a time (what the block check takes) holds the same rows, with
+    the same numbers, as read row by row; a workbook sheet that starts further right keeps
+    its column letters."""
+    rows = [["key", "name"], *([f"p{i}", f"Name {i}"] for i in range(600)), ["", ""], ["p", "P"]]
+    if xlsx:
+        path = tmp_path / "persons.xlsx"
+        book = xlsxwriter.Workbook(str(path))
+        sheet = book.add_worksheet("persons")
+        for r, row in enumerate(rows):
+            sheet.write_row(r, 2, row)
+        book.close()
+    else:
+        path = write_csv(tmp_path / "persons.csv", rows, "utf-8", ",")
+    [by_rows] = list(read_tables(path))
+    [by_blocks] = list(read_tables(path))
+    assert by_blocks.blocks is not None
+    expected = [(n, list(r)) for n, r in by_rows.rows]
+    got = [
+        (first + i, list(row))
+        for first, block in by_blocks.blocks(256)
+        for i, row in enumerate(block)
+    ]
+    assert got == expected
+    assert expected[0][0] == 2
+    assert expected[0][1][-2:] == ["p0", "Name 0"]
+    assert len(expected) == 602
+
+
+def test_a_csv_row_that_does_not_parse_is_named_past_the_first_block(tmp_path: Path) -> None:
+    path = tmp_path / "persons.csv"
+    good = "".join(f"p{i},Name {i}\n" for i in range(300))
+    path.write_text(f'key,name\n{good}p300,"unclosed" quote\n', encoding="utf-8")
+    with pytest.raises(LoadError) as by_blocks:
+        load_files([path], None, dry_run=True)
+    assert "row 302 (line 302)" in str(by_blocks.value)
+    [table] = list(read_tables(path))
+    with pytest.raises(LoadError) as by_rows:
+        list(table.rows)
+    assert str(by_rows.value) == str(by_blocks.value)
