@@ -16,6 +16,7 @@ import contextlib
 import csv
 import itertools
 import re
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -281,26 +282,76 @@ def _workbook_sources(path: Path) -> list[TableSource]:
             f"{path}: cannot open the workbook ({e}); is it really a "
             f"{path.suffix.lstrip('.').upper()} file? Try saving it again, or export CSV"
         ) from None
-    formulas = _formula_cells(path)
     names = list(workbook.sheet_names)
+    formulas = _FormulaScan(path, names)
     size = path.stat().st_size
     sources = []
     for i, name in enumerate(names):
 
         def opener(name: str = name) -> Table | None:
-            return _read_sheet(path, workbook, name, formulas.get(name, []))
+            return _read_sheet(path, workbook, name, lambda: formulas.cells(name))
 
         sources.append(TableSource(path, name, size if i == 0 else 0, opener))
     return sources
 
 
-def _read_sheet(path: Path, workbook: Any, name: str, formulas: list[str]) -> Table | None:
+class _FormulaScan:
+    """:func:`_formula_cells`, worked out in threads from the moment a workbook is opened:
+    one a sheet for XLSX (each sheet is its own part of the file), one for the file else.
+
+    Both the scan and calamine read a whole sheet (the scan inflates the sheet's XML,
+    about 1.5 s of CPU for a million rows; calamine parses it, about 10 s), and both let
+    other threads run meanwhile (zlib and calamine release the GIL), so on a second core
+    the scan costs a large load no time: it is done when calamine has parsed the sheet.
+    A sheet's own scan goes alone, so a small sheet read first does not wait for a big
+    one's."""
+
+    def __init__(self, path: Path, sheets: list[str]) -> None:
+        self._jobs: dict[str | None, _Job] = {}
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            for sheet in sheets:
+                self._jobs[sheet] = _Job(path, sheet)
+        else:
+            self._jobs[None] = _Job(path, None)
+
+    def cells(self, sheet: str) -> list[str]:
+        """The formula cells of a sheet (waits for its scan)."""
+        job = self._jobs.get(sheet) or self._jobs.get(None)
+        return [] if job is None else job.result().get(sheet, [])
+
+
+class _Job:
+    def __init__(self, path: Path, sheet: str | None) -> None:
+        self._found: dict[str, list[str]] = {}
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._scan, args=(path, sheet), name="formula-scan", daemon=True
+        )
+        self._thread.start()
+
+    def _scan(self, path: Path, sheet: str | None) -> None:
+        try:
+            self._found = _formula_cells(path, sheet)
+        except BaseException as e:  # raised where the result is asked for
+            self._error = e
+
+    def result(self) -> dict[str, list[str]]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._found
+
+
+def _read_sheet(
+    path: Path, workbook: Any, name: str, formula_cells: Callable[[], list[str]]
+) -> Table | None:
     from python_calamine import CalamineError
 
     try:
         sheet = workbook.get_sheet_by_name(name)
     except (CalamineError, ValueError) as e:
         raise LoadError(f"{path} [{name}]: cannot read the sheet: {e}") from None
+    formulas = formula_cells()
     if sheet.height == 0:
         return None
     start_row, start_col = sheet.start or (0, 0)
@@ -400,8 +451,9 @@ def _cell_row(ref: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _formula_cells(path: Path) -> dict[str, list[str]]:
-    """Formula cells by sheet name (XLSX and ODS; XLS is not checked).
+def _formula_cells(path: Path, sheet: str | None = None) -> dict[str, list[str]]:
+    """Formula cells by sheet name (XLSX and ODS; XLS is not checked); of XLSX, only
+    those of ``sheet`` when one is named.
 
     calamine reads a formula's cached result, which may be stale or missing (files written
     by programs that do not calculate hold 0), so a formula is refused, not guessed at.
@@ -410,7 +462,7 @@ def _formula_cells(path: Path) -> dict[str, list[str]]:
     try:
         with zipfile.ZipFile(path) as z:
             if suffix in (".xlsx", ".xlsm"):
-                return _xlsx_formulas(z)
+                return _xlsx_formulas(z, sheet)
             if suffix == ".ods":
                 return _ods_formulas(z)
     except (zipfile.BadZipFile, KeyError, OSError):
@@ -438,7 +490,7 @@ _XLSX_FORMULA = re.compile(rb"<f[ >]")  # a formula element, <f> or <f attribute
 _ODS_FORMULA = re.compile(rb"table:formula")
 
 
-def _xlsx_formulas(z: zipfile.ZipFile) -> dict[str, list[str]]:
+def _xlsx_formulas(z: zipfile.ZipFile, only: str | None = None) -> dict[str, list[str]]:
     import xml.etree.ElementTree as ET
 
     ns = {
@@ -450,6 +502,8 @@ def _xlsx_formulas(z: zipfile.ZipFile) -> dict[str, list[str]]:
     targets = {r.get("Id"): r.get("Target", "") for r in rels}
     found: dict[str, list[str]] = {}
     for sheet in book.iterfind("m:sheets/m:sheet", ns):
+        if only is not None and sheet.get("name", "") != only:
+            continue
         target = targets.get(sheet.get(f"{{{ns['r']}}}id"), "")
         member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
         if member not in z.namelist() or not _contains(z, member, _XLSX_FORMULA, b"<f"):

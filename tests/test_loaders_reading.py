@@ -178,6 +178,33 @@ def test_xlsx_formula_cell_is_refused(tmp_path: Path, store: SqliteStore) -> Non
     assert store.stats().node_count == 0
 
 
+def test_each_sheets_formulas_are_reported_on_that_sheet(
+    tmp_path: Path, store: SqliteStore
+) -> None:
+    """Each sheet of a workbook is scanned for formulas on its own (while calamine reads
+    the sheets): a formula is reported on its own sheet, and only there."""
+    path = tmp_path / "book.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    first = book.add_worksheet("authorities")
+    first.write_row(0, 0, ["key", "name"])
+    first.write_row(1, 0, ["dep", "Department"])
+    second = book.add_worksheet("institutions")
+    second.write_row(0, 0, ["key", "name", "staff_count"])
+    for row in range(1, 4):
+        second.write_row(row, 0, [f"school-{row}", "School"])
+    second.write_formula(3, 2, "=10*2")
+    third = book.add_worksheet("persons")
+    third.write_row(0, 0, ["key", "public"])
+    third.write_row(1, 0, ["p1"])
+    third.write_formula(1, 1, "=1=1")
+    book.close()
+    with pytest.raises(LoadRejected) as e:
+        load_files([path], store)
+    found = sorted((p.sheet, p.row, p.column) for p in e.value.problems)
+    assert found == [("institutions", 4, "C4"), ("persons", 2, "B2")]
+    assert store.stats().node_count == 0
+
+
 @pytest.mark.parametrize(
     ("text", "found"),
     [
