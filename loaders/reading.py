@@ -163,21 +163,25 @@ class _Lines:
         self.seen_non_ascii = encoding != "utf-8"
 
     def __iter__(self) -> Iterator[str]:
+        # the lines of each batch handed on by C, not by a generator step a line
+        return itertools.chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterator[list[str]]:
         raw = self.raw
         while batch := raw.readlines(_LINE_BATCH):
             texts = None
             if self.line_number:
                 with contextlib.suppress(UnicodeDecodeError):
-                    texts = [line.decode(self.current) for line in batch]
-            if texts is None:
+                    texts = list(map(bytes.decode, batch, itertools.repeat(self.current)))
+            if texts is None:  # a line at a time, each decoded only when it is reached
                 for line in batch:
-                    yield self._decode(line)
+                    yield [self._decode(line)]
                 continue
             self.line_number += len(batch)
             self.bytes_read += sum(map(len, batch))
             if not self.seen_non_ascii and not all(map(bytes.isascii, batch)):
                 self.seen_non_ascii = True
-            yield from texts
+            yield texts
 
     def _decode(self, line: bytes) -> str:
         self.bytes_read += len(line)

@@ -330,3 +330,15 @@ def test_a_csv_row_that_does_not_parse_is_named_past_the_first_block(tmp_path: P
     with pytest.raises(LoadError) as by_rows:
         list(table.rows)
     assert str(by_rows.value) == str(by_blocks.value)
+
+
+def test_a_line_in_another_encoding_is_named_by_its_line(tmp_path: Path) -> None:
+    """UTF-8 lines (read a batch at a time past the first 64 KB) and then one that is
+    not: the error names that line, however the lines before it were decoded."""
+    lines = ["key,name", "p0,Пётр"] + [f"p{i},Name {i}" for i in range(1, 5000)]
+    data = ("\n".join(lines) + "\n").encode("utf-8") + "p5000,Пётр\n".encode("cp1251")
+    path = tmp_path / "persons.csv"
+    path.write_bytes(data)
+    with pytest.raises(LoadError) as e:
+        load_files([path], None, dry_run=True)
+    assert "line 5002 is not valid utf-8 text" in str(e.value)
