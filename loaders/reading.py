@@ -361,6 +361,12 @@ def _read_sheet(
     start_row, start_col = sheet.start or (0, 0)
     row_iter: Iterator[list[Cell]] = iter(sheet.iter_rows())
     header_cells = next(row_iter, None)
+    # python-calamine 0.9 starts iter_rows at the sheet's first row, not at the used
+    # range's (whose first row is the header): the blank rows above the range come first.
+    skipped = 0
+    while header_cells is not None and skipped < start_row and _blank_row(header_cells):
+        header_cells = next(row_iter, None)
+        skipped += 1
     if header_cells is None:
         return None
     # Cells left of the used range are not in the rows calamine gives; pad them back so
@@ -438,6 +444,10 @@ def _read_sheet(
         return float(state["done"] / total)
 
     return Table(path, name, headers, header_row, rows(), problems, progress, blocks=blocks)
+
+
+def _blank_row(cells: list[Cell]) -> bool:
+    return all(cell is None or cell == "" for cell in cells)
 
 
 def column_letter(index: int) -> str:

@@ -342,3 +342,22 @@ def test_a_line_in_another_encoding_is_named_by_its_line(tmp_path: Path) -> None
     with pytest.raises(LoadError) as e:
         load_files([path], None, dry_run=True)
     assert "line 5002 is not valid utf-8 text" in str(e.value)
+
+
+def test_a_sheet_that_starts_lower_keeps_its_header_and_row_numbers(tmp_path: Path) -> None:
+    """Blank rows above a sheet's data: the header is the first row with something in
+    it, and rows keep the numbers a spreadsheet program shows (and columns their
+    letters)."""
+    path = tmp_path / "book.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("persons")
+    rows = [["key", "public"], ["p1", "no"], ["p 2", "maybe"]]
+    for r, row in enumerate(rows):
+        sheet.write_row(r + 3, 2, row)
+    book.close()
+    [table] = list(read_tables(path))
+    assert table.headers[2:] == ["key", "public"] and table.header_row == 4
+    with pytest.raises(LoadRejected) as e:
+        load_files([path], None, dry_run=True)
+    found = sorted((p.row, p.column) for p in e.value.problems)
+    assert found == [(6, "key"), (6, "public")]
