@@ -550,6 +550,10 @@ class _Check:
                 if not (type(first) is str and first and not first.isspace()) and (
                     not any(row) or all(_blank(c) for c in row)
                 ):
+                    # A blank row that holds a problem found while opening the sheet (a
+                    # formula whose saved result is empty or 0) is still reported.
+                    if number in row_problems:
+                        self.problems.extend(row_problems[number])
                     continue
                 rows_read += 1
                 if not rows_read & _GC_MASK and collect:

@@ -361,3 +361,25 @@ def test_a_sheet_that_starts_lower_keeps_its_header_and_row_numbers(tmp_path: Pa
         load_files([path], None, dry_run=True)
     found = sorted((p.row, p.column) for p in e.value.problems)
     assert found == [(6, "key"), (6, "public")]
+
+
+@pytest.mark.parametrize("value", [0, ""])
+def test_formula_alone_on_its_row_is_still_refused(
+    tmp_path: Path, store: SqliteStore, value: object
+) -> None:
+    """A row whose only cell is a formula reads as blank when the saved result is empty
+    (files from programs that do not calculate); the formula must still be reported."""
+    path = tmp_path / "book.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("institutions")
+    sheet.write_row(0, 0, ["key", "name"])
+    sheet.write_row(1, 0, ["school-1", "School"])
+    sheet.write_formula(2, 1, "=A1", None, value)
+    sheet.write_row(3, 0, ["school-2", "School"])
+    book.close()
+    with pytest.raises(LoadRejected) as e:
+        load_files([path], store)
+    [problem] = e.value.problems
+    assert (problem.sheet, problem.row, problem.column) == ("institutions", 3, "B3")
+    assert "formula" in problem.reason
+    assert store.stats().node_count == 0
