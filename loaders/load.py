@@ -491,27 +491,36 @@ class _Check:
         try:
             if blocks is None:
                 self._read_rows(table.rows, reading)
-                return
-            rows = table.rows
-            while block := list(islice(rows, _BLOCK_ROWS)):
-                if not self._read_block(block, blocks, reading):
-                    self._read_rows(block, reading)
+            elif table.blocks is not None:
+                for first, rows in table.blocks(_BLOCK_ROWS):
+                    numbers = range(first, first + len(rows))
+                    if not self._read_block(numbers, rows, blocks, reading):
+                        self._read_rows(zip(numbers, rows, strict=True), reading)
+            else:
+                numbered = table.rows
+                while block := list(islice(numbered, _BLOCK_ROWS)):
+                    some_numbers, some_rows = zip(*block, strict=True)
+                    if not self._read_block(some_numbers, some_rows, blocks, reading):
+                        self._read_rows(block, reading)
         finally:
             table.close()
 
     def _read_block(
-        self, block: list[tuple[int, list[Cell]]], blocks: BlockParser, reading: _Reading
+        self,
+        numbers: Sequence[int],
+        rows: Sequence[list[Cell]],
+        blocks: BlockParser,
+        reading: _Reading,
     ) -> bool:
         """A block of rows on the block path (:mod:`loaders.template_blocks`): False when
         it has to be read row by row instead (a row with a problem, a blank row, …)."""
-        numbers, rows = zip(*block, strict=True)
         if reading.row_problems and not reading.row_problems.keys().isdisjoint(numbers):
             return False
         parsed = blocks.parse_block(numbers, rows, reading.prefix)
         if parsed is None:
             return False
         before = self.rows_read
-        self.rows_read = done = before + len(block)
+        self.rows_read = done = before + len(rows)
         if self.collect and done >> _GC_SHIFT != before >> _GC_SHIFT:
             gc.collect(1)
         if self.progress is not None and done >> _REPORT_SHIFT != before >> _REPORT_SHIFT:
@@ -541,6 +550,10 @@ class _Check:
                 if not (type(first) is str and first and not first.isspace()) and (
                     not any(row) or all(_blank(c) for c in row)
                 ):
+                    # A blank row that holds a problem found while opening the sheet (a
+                    # formula whose saved result is empty or 0) is still reported.
+                    if number in row_problems:
+                        self.problems.extend(row_problems[number])
                     continue
                 rows_read += 1
                 if not rows_read & _GC_MASK and collect:

@@ -16,6 +16,7 @@ import contextlib
 import csv
 import itertools
 import re
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,9 @@ from typing import Any, BinaryIO
 from loaders.problems import LoadError, Problem
 
 Cell = str | int | float | bool | date | datetime | time | timedelta | None
+#: A table's rows in lists of up to ``size``: (the first row's number, the rows), the
+#: rows of a list numbered on from the first (see :attr:`Table.blocks`).
+Blocks = Callable[[int], Iterator[tuple[int, list[list[Cell]]]]]
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -46,6 +50,11 @@ class Table:
     ``problems`` are found while opening the sheet (merged header cells, formulas); they
     are about the sheet as a whole or about single rows. ``progress`` tells how much of
     the file has been read, as a fraction, when that is known.
+
+    ``blocks``, when a reader offers it, gives the same rows as ``rows`` a list at a
+    time, for a caller that takes them so (the block check): without a tuple and a
+    generator step per row, which cost a large CSV load a fifth of its reading time. A
+    table is read one way or the other, never both.
     """
 
     file: Path
@@ -56,6 +65,7 @@ class Table:
     problems: list[Problem] = field(default_factory=list)
     progress: Callable[[], float] | None = None
     close: Callable[[], None] = lambda: None
+    blocks: Blocks | None = None
 
     @property
     def display(self) -> str:
@@ -153,21 +163,25 @@ class _Lines:
         self.seen_non_ascii = encoding != "utf-8"
 
     def __iter__(self) -> Iterator[str]:
+        # the lines of each batch handed on by C, not by a generator step a line
+        return itertools.chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterator[list[str]]:
         raw = self.raw
         while batch := raw.readlines(_LINE_BATCH):
             texts = None
             if self.line_number:
                 with contextlib.suppress(UnicodeDecodeError):
-                    texts = [line.decode(self.current) for line in batch]
-            if texts is None:
+                    texts = list(map(bytes.decode, batch, itertools.repeat(self.current)))
+            if texts is None:  # a line at a time, each decoded only when it is reached
                 for line in batch:
-                    yield self._decode(line)
+                    yield [self._decode(line)]
                 continue
             self.line_number += len(batch)
             self.bytes_read += sum(map(len, batch))
             if not self.seen_non_ascii and not all(map(bytes.isascii, batch)):
                 self.seen_non_ascii = True
-            yield from texts
+            yield texts
 
     def _decode(self, line: bytes) -> str:
         self.bytes_read += len(line)
@@ -223,11 +237,35 @@ def _read_csv(path: Path) -> Table | None:
         finally:
             raw.close()
 
+    def blocks(count: int) -> Iterator[tuple[int, list[list[Cell]]]]:
+        number = 2
+        try:
+            while True:
+                block: list[Any] = []  # of the lists of texts csv gives
+                try:
+                    block.extend(itertools.islice(reader, count))  # keeps the rows before
+                except csv.Error as e:  # a row that does not parse
+                    number += len(block)
+                    raise LoadError(f"{path}: row {number} (line {reader.line_num}): {e}") from None
+                if not block:
+                    return
+                yield number, block
+                number += len(block)
+        finally:
+            raw.close()
+
     def progress() -> float:
         return lines.bytes_read / size if size else 1.0
 
     return Table(
-        path, path.stem, [h.strip() for h in headers], 1, rows(), progress=progress, close=raw.close
+        path,
+        path.stem,
+        [h.strip() for h in headers],
+        1,
+        rows(),
+        progress=progress,
+        close=raw.close,
+        blocks=blocks,
     )
 
 
@@ -248,31 +286,87 @@ def _workbook_sources(path: Path) -> list[TableSource]:
             f"{path}: cannot open the workbook ({e}); is it really a "
             f"{path.suffix.lstrip('.').upper()} file? Try saving it again, or export CSV"
         ) from None
-    formulas = _formula_cells(path)
     names = list(workbook.sheet_names)
+    formulas = _FormulaScan(path, names)
     size = path.stat().st_size
     sources = []
     for i, name in enumerate(names):
 
         def opener(name: str = name) -> Table | None:
-            return _read_sheet(path, workbook, name, formulas.get(name, []))
+            return _read_sheet(path, workbook, name, lambda: formulas.cells(name))
 
         sources.append(TableSource(path, name, size if i == 0 else 0, opener))
     return sources
 
 
-def _read_sheet(path: Path, workbook: Any, name: str, formulas: list[str]) -> Table | None:
+class _FormulaScan:
+    """:func:`_formula_cells`, worked out in threads from the moment a workbook is opened:
+    one a sheet for XLSX (each sheet is its own part of the file), one for the file else.
+
+    Both the scan and calamine read a whole sheet (the scan inflates the sheet's XML,
+    about 1.5 s of CPU for a million rows; calamine parses it, about 10 s), and both let
+    other threads run meanwhile (zlib and calamine release the GIL), so on a second core
+    the scan costs a large load no time: it is done when calamine has parsed the sheet.
+    A sheet's own scan goes alone, so a small sheet read first does not wait for a big
+    one's."""
+
+    def __init__(self, path: Path, sheets: list[str]) -> None:
+        self._jobs: dict[str | None, _Job] = {}
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            for sheet in sheets:
+                self._jobs[sheet] = _Job(path, sheet)
+        else:
+            self._jobs[None] = _Job(path, None)
+
+    def cells(self, sheet: str) -> list[str]:
+        """The formula cells of a sheet (waits for its scan)."""
+        job = self._jobs.get(sheet) or self._jobs.get(None)
+        return [] if job is None else job.result().get(sheet, [])
+
+
+class _Job:
+    def __init__(self, path: Path, sheet: str | None) -> None:
+        self._found: dict[str, list[str]] = {}
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._scan, args=(path, sheet), name="formula-scan", daemon=True
+        )
+        self._thread.start()
+
+    def _scan(self, path: Path, sheet: str | None) -> None:
+        try:
+            self._found = _formula_cells(path, sheet)
+        except BaseException as e:  # raised where the result is asked for
+            self._error = e
+
+    def result(self) -> dict[str, list[str]]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._found
+
+
+def _read_sheet(
+    path: Path, workbook: Any, name: str, formula_cells: Callable[[], list[str]]
+) -> Table | None:
     from python_calamine import CalamineError
 
     try:
         sheet = workbook.get_sheet_by_name(name)
     except (CalamineError, ValueError) as e:
         raise LoadError(f"{path} [{name}]: cannot read the sheet: {e}") from None
+    formulas = formula_cells()
     if sheet.height == 0:
         return None
     start_row, start_col = sheet.start or (0, 0)
     row_iter: Iterator[list[Cell]] = iter(sheet.iter_rows())
     header_cells = next(row_iter, None)
+    # python-calamine 0.9 starts iter_rows at the sheet's first row, not at the used
+    # range's (whose first row is the header): the blank rows above the range come first.
+    skipped = 0
+    while header_cells is not None and skipped < start_row and _blank_row(header_cells):
+        header_cells = next(row_iter, None)
+        skipped += 1
     if header_cells is None:
         return None
     # Cells left of the used range are not in the rows calamine gives; pad them back so
@@ -339,10 +433,21 @@ def _read_sheet(path: Path, workbook: Any, name: str, formulas: list[str]) -> Ta
             state["done"] += len(batch)
             yield from batch
 
+    def blocks(count: int, first: int = start_row + 2) -> Iterator[tuple[int, list[list[Cell]]]]:
+        padded = row_iter if not pad else (pad + cells for cells in row_iter)
+        while block := list(itertools.islice(padded, count)):
+            state["done"] += len(block)
+            yield first, block
+            first += len(block)
+
     def progress() -> float:
         return float(state["done"] / total)
 
-    return Table(path, name, headers, header_row, rows(), problems, progress)
+    return Table(path, name, headers, header_row, rows(), problems, progress, blocks=blocks)
+
+
+def _blank_row(cells: list[Cell]) -> bool:
+    return all(cell is None or cell == "" for cell in cells)
 
 
 def column_letter(index: int) -> str:
@@ -360,8 +465,9 @@ def _cell_row(ref: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _formula_cells(path: Path) -> dict[str, list[str]]:
-    """Formula cells by sheet name (XLSX and ODS; XLS is not checked).
+def _formula_cells(path: Path, sheet: str | None = None) -> dict[str, list[str]]:
+    """Formula cells by sheet name (XLSX and ODS; XLS is not checked); of XLSX, only
+    those of ``sheet`` when one is named.
 
     calamine reads a formula's cached result, which may be stale or missing (files written
     by programs that do not calculate hold 0), so a formula is refused, not guessed at.
@@ -370,7 +476,7 @@ def _formula_cells(path: Path) -> dict[str, list[str]]:
     try:
         with zipfile.ZipFile(path) as z:
             if suffix in (".xlsx", ".xlsm"):
-                return _xlsx_formulas(z)
+                return _xlsx_formulas(z, sheet)
             if suffix == ".ods":
                 return _ods_formulas(z)
     except (zipfile.BadZipFile, KeyError, OSError):
@@ -398,7 +504,7 @@ _XLSX_FORMULA = re.compile(rb"<f[ >]")  # a formula element, <f> or <f attribute
 _ODS_FORMULA = re.compile(rb"table:formula")
 
 
-def _xlsx_formulas(z: zipfile.ZipFile) -> dict[str, list[str]]:
+def _xlsx_formulas(z: zipfile.ZipFile, only: str | None = None) -> dict[str, list[str]]:
     import xml.etree.ElementTree as ET
 
     ns = {
@@ -410,6 +516,8 @@ def _xlsx_formulas(z: zipfile.ZipFile) -> dict[str, list[str]]:
     targets = {r.get("Id"): r.get("Target", "") for r in rels}
     found: dict[str, list[str]] = {}
     for sheet in book.iterfind("m:sheets/m:sheet", ns):
+        if only is not None and sheet.get("name", "") != only:
+            continue
         target = targets.get(sheet.get(f"{{{ns['r']}}}id"), "")
         member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
         if member not in z.namelist() or not _contains(z, member, _XLSX_FORMULA, b"<f"):

@@ -90,7 +90,9 @@ def memo_column(memo: Memo) -> ColumnConverter:
 
     def column(cells: Sequence[Cell]) -> list[Any]:
         values = list(map(cache.get, cells, repeat(MISS)))
-        if MISS in values:
+        # by identity: ``in`` would call the values' own ``__eq__`` (a dataclass's, in
+        # Python, for relationship types), once per cell
+        if any(map(operator.is_, values, repeat(MISS))):
             for i, value in enumerate(values):
                 if value is MISS:
                     values[i] = memo(cells[i])
@@ -427,13 +429,13 @@ class RelationshipBlocks(BlockParser):
         parser = self.parser
         n = len(numbers)
         aliases = parser.resolver.key_aliases
-        sources_ = _ends(columns[parser.from_index], aliases)
-        targets = _ends(columns[parser.to_index], aliases)
+        sources_, source_kinds = _ends(columns[parser.from_index], aliases)
+        targets, target_kinds = _ends(columns[parser.to_index], aliases)
         types: list[RelationshipType] = self.type_of(columns[parser.type_index])
         rt = types[0]
         if types.count(rt) == n:  # one type (the same object: from the memo)
             props = self._props(rt, columns, n)
-            _check_ends(rt, sources_, targets)
+            _check_ends(rt, source_kinds, target_kinds)
             names: Any = repeat(rt.name)
         else:  # several types: each group of rows by its own columns
             props = [{}] * n
@@ -442,7 +444,7 @@ class RelationshipBlocks(BlockParser):
                 group = [tuple(column[i] for i in rows) for column in columns]
                 for i, p in zip(rows, self._props(rt, group, len(rows)), strict=True):
                     props[i] = p
-                _check_ends(rt, [sources_[i] for i in rows], [targets[i] for i in rows])
+                _check_ends(rt, _some(source_kinds, rows), _some(target_kinds, rows))
             names = [rt.name for rt in types]
         sources, evidence = self.provenance.read(columns, n)
         if parser.key_index is None:
@@ -486,12 +488,26 @@ def _all_blank(cells: Sequence[Cell]) -> bool:
     return all(map(is_blank, cells))
 
 
-def _ends(cells: Sequence[Cell], aliases: dict[str, str]) -> list[str]:
+def _ends(cells: Sequence[Cell], aliases: dict[str, str]) -> tuple[list[str], list[str] | str]:
     """A column of relationship ends as node ids (see ``_fast_end``), through the load's
-    key aliases."""
+    key aliases; with their kinds: one kind (a text) when every end is of it, as in most
+    columns, else each end's kind. A kind is split off once here, so the kind check
+    (:func:`_check_ends`) needs no second pass over the ends."""
     joined = _joined(cells)
     if joined is not None and joined.isascii() and joined.isprintable():
-        ids: list[str] = list(map(str.strip, cells))  # type: ignore[arg-type]
+        if " " not in joined:  # nothing to strip, no space in a key
+            ids: list[str] = list(cells)  # type: ignore[arg-type]
+            kind, colon, _ = ids[0].partition(":")
+            prefix = kind + colon
+            if (
+                colon
+                and kind in NODE_KIND_BY_NAME
+                and all(map(str.startswith, ids, repeat(prefix)))
+                and prefix not in ids  # a key is not empty
+            ):
+                return (list(map(aliases.get, ids, ids)) if aliases else ids), kind
+        else:
+            ids = list(map(str.strip, cells))  # type: ignore[arg-type]
         kinds, seps, keys = zip(*map(str.partition, ids, repeat(":")), strict=True)
         if (
             "" not in seps
@@ -499,16 +515,25 @@ def _ends(cells: Sequence[Cell], aliases: dict[str, str]) -> list[str]:
             and NODE_KIND_BY_NAME.keys() >= set(kinds)
             and " " not in "".join(keys)
         ):
-            return list(map(aliases.get, ids, ids)) if aliases else ids
-    return [_fast_end(cell, aliases) for cell in cells]
+            return (list(map(aliases.get, ids, ids)) if aliases else ids), list(kinds)
+    ends = [_fast_end(cell, aliases) for cell in cells]
+    return ends, list(map(_kind_of, map(str.partition, ends, repeat(":"))))
 
 
-def _check_ends(rt: RelationshipType, sources: list[str], targets: list[str]) -> None:
-    """Slow unless every end is of a kind the type joins."""
-    for ends, allowed in ((sources, rt.sources), (targets, rt.targets)):
-        kinds = set(map(_kind_of, map(str.partition, ends, repeat(":"))))
-        if not kinds.issubset(allowed):
+def _check_ends(rt: RelationshipType, sources: list[str] | str, targets: list[str] | str) -> None:
+    """Slow unless every end is of a kind the type joins (the ends' kinds, as
+    :func:`_ends` gives them)."""
+    for kinds, allowed in ((sources, rt.sources), (targets, rt.targets)):
+        if isinstance(kinds, str):
+            if kinds not in allowed:
+                raise Slow
+        elif not set(kinds).issubset(allowed):
             raise Slow
+
+
+def _some(kinds: list[str] | str, rows: list[int]) -> list[str] | str:
+    """The kinds of some rows' ends (see :func:`_ends`)."""
+    return kinds if isinstance(kinds, str) else [kinds[i] for i in rows]
 
 
 _kind_of = itemgetter(0)

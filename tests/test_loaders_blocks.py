@@ -137,6 +137,39 @@ def test_a_private_persons_key_with_their_name_leaves_the_block_path(tmp_path: P
     assert got[-1][1][0][2].startswith("a private person's key must not contain their name")
 
 
+@pytest.mark.parametrize(
+    ("ends", "takes_block_path"),
+    [
+        (["Person:p1", "Person:p2", "Person:p3"], True),  # one kind throughout
+        (["Person:p1", " Person:p2 ", "Person:p3"], True),  # stripped first
+        (["Person:p1", "Institution:s1", "Person:p3"], False),  # a kind WORKS_AT refuses
+        (["Person:p1", "Person:", "Person:p3"], False),  # an empty key
+        (["Person:p1", "Persona:p2", "Person:p3"], False),  # an unknown kind
+        (["Person:p1", "Person:p 2", "Person:p3"], False),  # a space in a key
+        (["Person:p1", "Person:p2", "p3"], False),  # no kind
+    ],
+)
+def test_relationship_ends_are_checked_by_kind_a_block_at_a_time(
+    tmp_path: Path, ends: list[str], takes_block_path: bool
+) -> None:
+    """Each end's kind is split off once per block (one kind for a column that has one),
+    and a block whose ends a type does not join goes row by row, where it is reported."""
+    rows = [["from", "type", "to"], *([end, "WORKS_AT", "Institution:s1"] for end in ends)]
+    mixed = [["from", "type", "to"], *([end, "SUBORDINATE_TO", "Authority:a"] for end in ends)]
+    for name, sheet in (("relationships", rows), ("relationships_mixed", mixed)):
+        table = _tables(tmp_path, name, sheet, False)
+        data = list(table.rows)
+        block_side, row_side = compile_table(table, Resolver()), compile_table(table, Resolver())
+        assert isinstance(block_side, RowParser) and isinstance(row_side, RowParser)
+        got, taken = _by_blocks(block_side, data, 256)
+        assert got == _one_by_one(row_side, data)
+        if name == "relationships":
+            assert taken == int(takes_block_path)
+            assert all(not bad for _, bad in got) == takes_block_path
+        else:  # SUBORDINATE_TO joins institutions (and authorities), never persons
+            assert taken == 0
+
+
 def _loaded(folder: Path, paths: list[Path], **options: Any) -> tuple[Any, ...]:
     """A load's outcome, problems and the graph it wrote, into a fresh embedded store."""
     store = SqliteStore(folder / f"{len(list(folder.glob('*.db')))}.db")

@@ -12,7 +12,7 @@ import xlsxwriter
 
 from graph_service.storage.sqlite import SqliteStore
 from loaders.load import load_files
-from loaders.problems import LoadRejected
+from loaders.problems import LoadError, LoadRejected
 from loaders.reading import _XLSX_FORMULA, _contains, read_tables
 
 ROWS = [
@@ -178,6 +178,33 @@ def test_xlsx_formula_cell_is_refused(tmp_path: Path, store: SqliteStore) -> Non
     assert store.stats().node_count == 0
 
 
+def test_each_sheets_formulas_are_reported_on_that_sheet(
+    tmp_path: Path, store: SqliteStore
+) -> None:
+    """Each sheet of a workbook is scanned for formulas on its own (while calamine reads
+    the sheets): a formula is reported on its own sheet, and only there."""
+    path = tmp_path / "book.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    first = book.add_worksheet("authorities")
+    first.write_row(0, 0, ["key", "name"])
+    first.write_row(1, 0, ["dep", "Department"])
+    second = book.add_worksheet("institutions")
+    second.write_row(0, 0, ["key", "name", "staff_count"])
+    for row in range(1, 4):
+        second.write_row(row, 0, [f"school-{row}", "School"])
+    second.write_formula(3, 2, "=10*2")
+    third = book.add_worksheet("persons")
+    third.write_row(0, 0, ["key", "public"])
+    third.write_row(1, 0, ["p1"])
+    third.write_formula(1, 1, "=1=1")
+    book.close()
+    with pytest.raises(LoadRejected) as e:
+        load_files([path], store)
+    found = sorted((p.sheet, p.row, p.column) for p in e.value.problems)
+    assert found == [("institutions", 4, "C4"), ("persons", 2, "B2")]
+    assert store.stats().node_count == 0
+
+
 @pytest.mark.parametrize(
     ("text", "found"),
     [
@@ -260,3 +287,99 @@ def test_csv_is_streamed_with_spreadsheet_row_numbers(tmp_path: Path) -> None:
     path.write_text('key,name\np1,"two\nlines"\np2,B\n', encoding="utf-8")
     [table] = list(read_tables(path))
     assert [n for n, _ in table.rows] == [2, 3]
+
+
+@pytest.mark.parametrize("xlsx", [False, True])
+def test_blocks_give_the_rows_and_numbers_rows_give(tmp_path: Path, xlsx: bool) -> None:
+    """A table read a list at a time (what the block check takes) holds the same rows, with
+    the same numbers, as read row by row; a workbook sheet that starts further right keeps
+    its column letters."""
+    rows = [["key", "name"], *([f"p{i}", f"Name {i}"] for i in range(600)), ["", ""], ["p", "P"]]
+    if xlsx:
+        path = tmp_path / "persons.xlsx"
+        book = xlsxwriter.Workbook(str(path))
+        sheet = book.add_worksheet("persons")
+        for r, row in enumerate(rows):
+            sheet.write_row(r, 2, row)
+        book.close()
+    else:
+        path = write_csv(tmp_path / "persons.csv", rows, "utf-8", ",")
+    [by_rows] = list(read_tables(path))
+    [by_blocks] = list(read_tables(path))
+    assert by_blocks.blocks is not None
+    expected = [(n, list(r)) for n, r in by_rows.rows]
+    got = [
+        (first + i, list(row))
+        for first, block in by_blocks.blocks(256)
+        for i, row in enumerate(block)
+    ]
+    assert got == expected
+    assert expected[0][0] == 2
+    assert expected[0][1][-2:] == ["p0", "Name 0"]
+    assert len(expected) == 602
+
+
+def test_a_csv_row_that_does_not_parse_is_named_past_the_first_block(tmp_path: Path) -> None:
+    path = tmp_path / "persons.csv"
+    good = "".join(f"p{i},Name {i}\n" for i in range(300))
+    path.write_text(f'key,name\n{good}p300,"unclosed" quote\n', encoding="utf-8")
+    with pytest.raises(LoadError) as by_blocks:
+        load_files([path], None, dry_run=True)
+    assert "row 302 (line 302)" in str(by_blocks.value)
+    [table] = list(read_tables(path))
+    with pytest.raises(LoadError) as by_rows:
+        list(table.rows)
+    assert str(by_rows.value) == str(by_blocks.value)
+
+
+def test_a_line_in_another_encoding_is_named_by_its_line(tmp_path: Path) -> None:
+    """UTF-8 lines (read a batch at a time past the first 64 KB) and then one that is
+    not: the error names that line, however the lines before it were decoded."""
+    lines = ["key,name", "p0,Пётр"] + [f"p{i},Name {i}" for i in range(1, 5000)]
+    data = ("\n".join(lines) + "\n").encode("utf-8") + "p5000,Пётр\n".encode("cp1251")
+    path = tmp_path / "persons.csv"
+    path.write_bytes(data)
+    with pytest.raises(LoadError) as e:
+        load_files([path], None, dry_run=True)
+    assert "line 5002 is not valid utf-8 text" in str(e.value)
+
+
+def test_a_sheet_that_starts_lower_keeps_its_header_and_row_numbers(tmp_path: Path) -> None:
+    """Blank rows above a sheet's data: the header is the first row with something in
+    it, and rows keep the numbers a spreadsheet program shows (and columns their
+    letters)."""
+    path = tmp_path / "book.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("persons")
+    rows = [["key", "public"], ["p1", "no"], ["p 2", "maybe"]]
+    for r, row in enumerate(rows):
+        sheet.write_row(r + 3, 2, row)
+    book.close()
+    [table] = list(read_tables(path))
+    assert table.headers[2:] == ["key", "public"] and table.header_row == 4
+    with pytest.raises(LoadRejected) as e:
+        load_files([path], None, dry_run=True)
+    found = sorted((p.row, p.column) for p in e.value.problems)
+    assert found == [(6, "key"), (6, "public")]
+
+
+@pytest.mark.parametrize("value", [0, ""])
+def test_formula_alone_on_its_row_is_still_refused(
+    tmp_path: Path, store: SqliteStore, value: object
+) -> None:
+    """A row whose only cell is a formula reads as blank when the saved result is empty
+    (files from programs that do not calculate); the formula must still be reported."""
+    path = tmp_path / "book.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("institutions")
+    sheet.write_row(0, 0, ["key", "name"])
+    sheet.write_row(1, 0, ["school-1", "School"])
+    sheet.write_formula(2, 1, "=A1", None, value)
+    sheet.write_row(3, 0, ["school-2", "School"])
+    book.close()
+    with pytest.raises(LoadRejected) as e:
+        load_files([path], store)
+    [problem] = e.value.problems
+    assert (problem.sheet, problem.row, problem.column) == ("institutions", 3, "B3")
+    assert "formula" in problem.reason
+    assert store.stats().node_count == 0
