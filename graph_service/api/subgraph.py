@@ -10,6 +10,7 @@ nodes it met but left out. Relationships are shown between nodes that are both k
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from operator import itemgetter
 from typing import Any, Protocol
 
 import strawberry
@@ -33,6 +34,8 @@ MAX_EDGES = 50_000
 MAX_HOPS = 4
 MAX_HUB_LIMIT = 1000
 MAX_SEEDS = 100
+#: The other end of an item of :meth:`_Elements.around`.
+_OTHER_END = itemgetter(0)
 
 
 @strawberry.type(description="A node whose relationships were not all drawn.")
@@ -126,7 +129,7 @@ def build_subgraph(
                 hubs.append(CappedHub(id=strawberry.ID(node_id), shown=shown, total=total))
             # The nodes this one brings that are not kept yet, in the order met (a kept
             # relationship's ends are both kept already).
-            fresh = [o for o in dict.fromkeys([item[0] for item in items]) if o not in nodes]
+            fresh = [o for o in dict.fromkeys(map(_OTHER_END, items)) if o not in nodes]
             if len(nodes) + len(fresh) <= limit and len(edges) + shown <= MAX_EDGES:
                 # No limit can bite: all at once, as the loop below would add them.
                 nodes.update(dict.fromkeys(fresh))

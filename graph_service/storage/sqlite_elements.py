@@ -23,6 +23,7 @@ import json
 import json.encoder
 import sqlite3
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from graph_service.storage.mirror import GraphMirror
@@ -154,42 +155,52 @@ def _edge_texts(
     """Each anchor's relationships as ``(other end's id, rowid, element)``, in
     ``neighbors`` order; the rowid identifies the relationship for the walk."""
     # The loop runs once per relationship (tens of thousands): the common case is inline.
+    # Each arm reads its anchors' rows together, so an anchor's quoted id is written
+    # when its first row comes.
     found: dict[int, list[tuple[Any, ...]]] = {}
-    quoted_anchors: dict[int, str] = {}
     cached = _edge_parts_by_array
+    current = None
+    listed: list[tuple[Any, ...]] = []
+    me = quoted_me = open_me = close_me = ""
     for anchor, other_row, rowid, shared in rows:
-        other = ids[other_row]
         parts = cached.get(shared) or _edge_parts(shared)
-        listed = found.get(anchor)
-        if listed is None:
-            listed = found[anchor] = []
-            quoted_anchors[anchor] = _quote(ids[anchor])
+        other = ids[other_row]
+        if anchor != current:
+            current = anchor
+            listed = found.setdefault(anchor, [])
+            me = ids[anchor]
+            quoted_me = _quote(me)
+            open_me, close_me = quoted_me[:-1], quoted_me[1:]
         if type(parts) is list:  # not exact: the record instead
             way, rel_type, key, props, sources, evidence, origins = parts
-            me = ids[anchor]
             src, dst = (me, other) if way == "out" else (other, me)
             rel = Relationship(src, rel_type, dst, key, decode_props(props),
                                _provenance(sources, evidence, origins))
             listed.append((other, (rel_type, way, key), rowid, rel))
             continue
         out, order, opening, mid, rest = parts
-        quoted_other = _quote(other)
+        quoted = _quote(other)
         if out:
-            src, dst = quoted_anchors[anchor], quoted_other
+            text = (
+                f'{opening}{open_me}{mid}{quoted[1:]},"source":{quoted_me},"target":{quoted}'
+                f"{rest}"
+            )
         else:
-            src, dst = quoted_other, quoted_anchors[anchor]
-        listed.append((
-            other, order, rowid,
-            f'{opening}{src[:-1]}{mid}{dst[1:]},"source":{src},"target":{dst}{rest}',
-        ))
+            text = (
+                f'{opening}{quoted[:-1]}{mid}{close_me},"source":{quoted},"target":{quoted_me}'
+                f"{rest}"
+            )
+        listed.append((other, order, rowid, text))
     # (other end, (type, direction, key)) is the order of ``neighbors`` and tells any two
     # rows of an anchor apart, so the tuples sort as they are. Python compares text by
     # code point, as SQLite compares UTF-8.
-    out_items: dict[int, list[AdjacentElement]] = {}
-    for anchor, items in found.items():
+    for items in found.values():
         items.sort()
-        out_items[anchor] = [(item[0], item[2], item[3]) for item in items]
-    return out_items
+    return {anchor: list(map(_WALKED, items)) for anchor, items in found.items()}
+
+
+#: What the walk takes of a sorted row: other end, rowid, element.
+_WALKED = itemgetter(0, 2, 3)
 
 
 def neighborhood_elements(
