@@ -9,12 +9,14 @@ stored property map is compact JSON already, and its members are spliced in as t
 
 What stays the same from row to row is written once and looked up: a property map's
 opening (with the test that it can be spliced), a kind's or a relationship type's
-members, a provenance. A row then costs one lookup of each and one string built of its
-few parts. (SQLite's own JSON functions, and concatenating columns in SQL, were tried: a
-dozen function calls a row cost more than the whole Python assembly, and SQLite's
-concatenation more than the Python strings it saves.) A row whose property map holds
-NaN or Infinity, which Python's JSON writes but the response must spell null, is answered
-with its record instead.
+members, a provenance. SQLite hands those columns over as one ``json_array`` (one value
+for the sqlite3 module to convert instead of five or six, which was most of the fetch;
+the array's text is the lookup key, decoded once per distinct array), so a row costs
+one lookup and one string built of its few parts. (Writing whole elements with SQLite's
+JSON functions, and concatenating columns in SQL, were tried: a dozen function calls a
+row cost more than the whole Python assembly, and SQLite's ``||`` more than the one
+``json_array`` call.) A row whose property map holds NaN or Infinity, which Python's
+JSON writes but the response must spell null, is answered with its record instead.
 """
 
 from __future__ import annotations
