@@ -59,7 +59,9 @@ def create_app(store: Store, cors_origins: Sequence[str] = ()) -> Starlette:
 
     async def healthz(request: Request) -> Response:
         try:
-            version = store.version()
+            # In a thread: the store's lock may be held by a long read (a subgraph's),
+            # and waiting for it here would hold up the event loop with it.
+            version = await run_in_threadpool(store.version)
         except PressureGraphError as e:
             return JSONResponse({"status": "unavailable", "error": str(e)}, status_code=503)
         return JSONResponse({"status": "ok", "store": _public_url(store.url), "version": version})

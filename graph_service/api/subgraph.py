@@ -9,7 +9,9 @@ nodes it met but left out. Relationships are shown between nodes that are both k
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Hashable, Mapping
+from operator import itemgetter
 from typing import Any, Protocol
 
 import strawberry
@@ -33,6 +35,8 @@ MAX_EDGES = 50_000
 MAX_HOPS = 4
 MAX_HUB_LIMIT = 1000
 MAX_SEEDS = 100
+#: The parts of an item of :meth:`_Elements.around`: other end, key, element.
+_OTHER_END, _KEY, _ELEMENT = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 @strawberry.type(description="A node whose relationships were not all drawn.")
@@ -126,12 +130,13 @@ def build_subgraph(
                 hubs.append(CappedHub(id=strawberry.ID(node_id), shown=shown, total=total))
             # The nodes this one brings that are not kept yet, in the order met (a kept
             # relationship's ends are both kept already).
-            fresh = [o for o in dict.fromkeys([item[0] for item in items]) if o not in nodes]
+            fresh = [o for o in dict.fromkeys(map(_OTHER_END, items)) if o not in nodes]
             if len(nodes) + len(fresh) <= limit and len(edges) + shown <= MAX_EDGES:
                 # No limit can bite: all at once, as the loop below would add them.
                 nodes.update(dict.fromkeys(fresh))
                 next_frontier += fresh
-                edges.update([(key, rel) for _, key, rel in items if key not in edges])
+                # setdefault: a relationship met before keeps its place and element.
+                deque(map(edges.setdefault, map(_KEY, items), map(_ELEMENT, items)), 0)
                 continue
             for other, rel_id, rel in items:
                 if rel_id in edges:
@@ -149,11 +154,17 @@ def build_subgraph(
                     next_frontier.append(other)
                 edges[rel_id] = rel
         frontier = next_frontier
-    fetched = source.nodes([i for i, node in nodes.items() if node is None])
-    # A node that went between the walk and the fetch is left out.
-    kept = [
-        (i, node) for i, known in nodes.items() if (node := known or fetched.get(i)) is not None
-    ]
+    wanted = [i for i, node in nodes.items() if node is None]
+    fetched = source.nodes(wanted)
+    if len(fetched) == len(wanted):  # all there (the ids are distinct): in place
+        nodes.update(fetched)
+        kept = list(nodes.items())
+    else:  # a node that went between the walk and the fetch is left out
+        kept = [
+            (i, node)
+            for i, known in nodes.items()
+            if (node := known or fetched.get(i)) is not None
+        ]
     elements, node_count, edge_count = source.elements(kept, extra, edges)
     return {
         "version": version,
@@ -251,16 +262,27 @@ class _ElementTexts:
         extra: dict[str, dict[str, int]],
         edges: dict[Hashable, Any],
     ) -> tuple[EncodedJSON, int, int]:
-        # Tens of thousands of texts: only the few that are not plain texts take a call.
-        node_list = [
-            node if type(node) is str and i not in extra else _node_text(node, extra.get(i))
-            for i, node in nodes
-        ]
-        edge_list = [
-            rel if type(rel) is str else _text(edge_element(rel)) for rel in edges.values()
-        ]
-        text = f'{{"nodes":[{",".join(node_list)}],"edges":[{",".join(edge_list)}]}}'
-        return EncodedJSON(text), len(node_list), len(edge_list)
+        # Tens of thousands of texts: only the few that are not plain texts take a call,
+        # and when all are (the usual case), join takes them without a Python loop (it
+        # refuses anything but text, and then they are written one by one).
+        texts = dict(nodes)
+        for i, info in extra.items():
+            if (node := texts.get(i)) is not None:
+                texts[i] = _node_text(node, info)
+        try:
+            node_text = ",".join(texts.values())
+        except TypeError:
+            node_text = ",".join(
+                [n if type(n) is str else _node_text(n, None) for n in texts.values()]
+            )
+        try:
+            edge_text = ",".join(edges.values())
+        except TypeError:
+            edge_text = ",".join(
+                [rel if type(rel) is str else _text(edge_element(rel)) for rel in edges.values()]
+            )
+        text = f'{{"nodes":[{node_text}],"edges":[{edge_text}]}}'
+        return EncodedJSON(text), len(texts), len(edges)
 
 
 def _node_text(node: str | Node, extra: dict[str, int] | None) -> str:

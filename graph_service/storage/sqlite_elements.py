@@ -9,12 +9,14 @@ stored property map is compact JSON already, and its members are spliced in as t
 
 What stays the same from row to row is written once and looked up: a property map's
 opening (with the test that it can be spliced), a kind's or a relationship type's
-members, a provenance. A row then costs one lookup of each and one string built of its
-few parts. (SQLite's own JSON functions, and concatenating columns in SQL, were tried: a
-dozen function calls a row cost more than the whole Python assembly, and SQLite's
-concatenation more than the Python strings it saves.) A row whose property map holds
-NaN or Infinity, which Python's JSON writes but the response must spell null, is answered
-with its record instead.
+members, a provenance. SQLite hands those columns over as one ``json_array`` (one value
+for the sqlite3 module to convert instead of five or six, which was most of the fetch;
+the array's text is the lookup key, decoded once per distinct array), so a row costs
+one lookup and one string built of its few parts. (Writing whole elements with SQLite's
+JSON functions, and concatenating columns in SQL, were tried: a dozen function calls a
+row cost more than the whole Python assembly, and SQLite's ``||`` more than the one
+``json_array`` call.) A row whose property map holds NaN or Infinity, which Python's
+JSON writes but the response must spell null, is answered with its record instead.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import json
 import json.encoder
 import sqlite3
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from graph_service.storage.mirror import GraphMirror
@@ -88,11 +91,9 @@ def _type_parts(rel_type: str, key: str) -> tuple[str, str, str]:
     )
 
 
-#: :func:`_type_parts` of each type with no key (nearly every relationship has none).
-_UNKEYED = {t.name: _type_parts(t.name, "") for t in RELATIONSHIP_TYPES}
-for _type in _UNKEYED:
-    if _quote(_type) != f'"{_type}"':
-        raise RuntimeError(f"relationship type {_type!r} would need escapes in an edge's id")
+for _type in RELATIONSHIP_TYPES:
+    if _quote(_type.name) != f'"{_type.name}"':
+        raise RuntimeError(f"relationship type {_type.name!r} would need escapes in an edge's id")
 
 
 def _provenance_members(key: tuple[str, str | None, str]) -> str:
@@ -114,8 +115,40 @@ def _provenance_members(key: tuple[str, str | None, str]) -> str:
 
 _provenance_texts: dict[tuple[str, str | None, str], str] = {}
 
-#: The columns an edge's text is written from, after (anchor, other end, dir, type, key).
-_EDGE_DETAILS = "r.rowid, r.props, r.sources, r.evidence, r.origins"
+#: The columns an edge's text is written from, after (anchor, other end): the rowid, and
+#: what it shares with other relationships as one JSON array (direction, type, key,
+#: property map, provenance). SQLite writes the array at little cost, and the sqlite3
+#: module converts two values a row instead of eight (that conversion, not SQLite's
+#: reading, was most of the fetch); the array's text is the key of the written parts
+#: (:func:`_edge_parts`), so it is decoded once per distinct array, not per row.
+_EDGE_DETAILS = (
+    "r.rowid, json_array({way}, r.type, r.key, r.props, r.sources, r.evidence, r.origins)"
+)
+
+#: What an edge's text holds besides its ends, by the array of :data:`_EDGE_DETAILS`:
+#: whether the anchor is the source, the ``neighbors`` order after the other end (type,
+#: direction, key), the text before the id, the id's middle, and the text after the
+#: target; or the decoded columns when the property map cannot be spliced.
+EdgeParts = tuple[bool, tuple[str, str, str], str, str, str]
+_edge_parts_by_array: dict[str, EdgeParts | list[Any]] = {}
+
+
+def _edge_parts(shared: str) -> EdgeParts | list[Any]:
+    parts = _edge_parts_by_array.get(shared)
+    if parts is None:
+        if len(_edge_parts_by_array) >= _CACHED:
+            _edge_parts_by_array.clear()
+        columns = json.loads(shared)
+        way, rel_type, key, props, sources, evidence, origins = columns
+        opening = _edge_opening(props)
+        if not opening:  # not exact: see the module's docstring
+            parts = columns
+        else:
+            mid, kind, closing = _type_parts(rel_type, key)
+            prov = _provenance_members((sources, evidence, origins))
+            parts = (way == "out", (rel_type, way, key), opening, mid, f"{kind}{prov}{closing}")
+        _edge_parts_by_array[shared] = parts
+    return parts
 
 
 def _edge_texts(
@@ -124,42 +157,52 @@ def _edge_texts(
     """Each anchor's relationships as ``(other end's id, rowid, element)``, in
     ``neighbors`` order; the rowid identifies the relationship for the walk."""
     # The loop runs once per relationship (tens of thousands): the common case is inline.
-    anchors = {row[0] for row in rows}
-    quoted_anchors = {anchor: _quote(ids[anchor]) for anchor in anchors}
-    found: dict[int, list[tuple[Any, ...]]] = {anchor: [] for anchor in anchors}
-    for anchor, other_row, way, rel_type, key, rowid, props, sources, evidence, origins in rows:
+    # Each arm reads its anchors' rows together, so an anchor's quoted id is written
+    # when its first row comes.
+    found: dict[int, list[tuple[Any, ...]]] = {}
+    cached = _edge_parts_by_array
+    current = None
+    listed: list[tuple[Any, ...]] = []
+    me = quoted_me = open_me = close_me = ""
+    for anchor, other_row, rowid, shared in rows:
+        parts = cached.get(shared) or _edge_parts(shared)
         other = ids[other_row]
-        opening = _edge_openings.get(props) or _edge_opening(props)
-        if not opening:  # not exact: see the module's docstring
+        if anchor != current:
+            current = anchor
+            listed = found.setdefault(anchor, [])
             me = ids[anchor]
+            quoted_me = _quote(me)
+            open_me, close_me = quoted_me[:-1], quoted_me[1:]
+        if type(parts) is list:  # not exact: the record instead
+            way, rel_type, key, props, sources, evidence, origins = parts
             src, dst = (me, other) if way == "out" else (other, me)
             rel = Relationship(src, rel_type, dst, key, decode_props(props),
                                _provenance(sources, evidence, origins))
-            found[anchor].append((other, rel_type, way, key, rowid, rel))
+            listed.append((other, (rel_type, way, key), rowid, rel))
             continue
-        parts = None if key else _UNKEYED.get(rel_type)
-        mid, kind, closing = parts or _type_parts(rel_type, key)
-        prov = _provenance_texts.get(p := (sources, evidence, origins)) or (
-            _provenance_members(p)
-        )
-        quoted_other = _quote(other)
-        if way == "out":
-            src, dst = quoted_anchors[anchor], quoted_other
+        out, order, opening, mid, rest = parts
+        quoted = _quote(other)
+        if out:
+            text = (
+                f'{opening}{open_me}{mid}{quoted[1:]},"source":{quoted_me},"target":{quoted}'
+                f"{rest}"
+            )
         else:
-            src, dst = quoted_other, quoted_anchors[anchor]
-        found[anchor].append((
-            other, rel_type, way, key, rowid,
-            f'{opening}{src[:-1]}{mid}{dst[1:]},"source":{src},"target":{dst}'
-            f"{kind}{prov}{closing}",
-        ))
-    # (other end, type, direction, key) is the order of ``neighbors`` and tells any two
+            text = (
+                f'{opening}{quoted[:-1]}{mid}{close_me},"source":{quoted},"target":{quoted_me}'
+                f"{rest}"
+            )
+        listed.append((other, order, rowid, text))
+    # (other end, (type, direction, key)) is the order of ``neighbors`` and tells any two
     # rows of an anchor apart, so the tuples sort as they are. Python compares text by
     # code point, as SQLite compares UTF-8.
-    out: dict[int, list[AdjacentElement]] = {}
-    for anchor, items in found.items():
+    for items in found.values():
         items.sort()
-        out[anchor] = [(item[0], item[4], item[5]) for item in items]
-    return out
+    return {anchor: list(map(_WALKED, items)) for anchor, items in found.items()}
+
+
+#: What the walk takes of a sorted row: other end, rowid, element.
+_WALKED = itemgetter(0, 2, 3)
 
 
 def neighborhood_elements(
@@ -207,6 +250,26 @@ def _node_opening(props: str) -> str:
 _node_openings: dict[str, str] = {}
 
 
+#: What a node's text holds of its kind and provenance, by the JSON array of the columns
+#: (``kind, sources, evidence, origins``; see :data:`_EDGE_DETAILS` for why an array):
+#: the kind's parts (:func:`_kind_parts`) and the provenance's members, or None for a
+#: kind the model does not know.
+NodeParts = tuple[tuple[str, str, str, str], str]
+_node_parts_by_array: dict[str, NodeParts | None] = {}
+
+
+def _node_parts(shared: str) -> NodeParts | None:
+    if shared not in _node_parts_by_array:
+        if len(_node_parts_by_array) >= _CACHED:
+            _node_parts_by_array.clear()
+        kind, sources, evidence, origins = json.loads(shared)
+        parts = _KINDS.get(kind)
+        _node_parts_by_array[shared] = (
+            None if parts is None else (parts, _provenance_members((sources, evidence, origins)))
+        )
+    return _node_parts_by_array[shared]
+
+
 def node_elements(
     db: sqlite3.Connection, mirror: GraphMirror, node_ids: Sequence[str]
 ) -> dict[str, str | Node]:
@@ -214,20 +277,23 @@ def node_elements(
     index = mirror.index
     rowids = [index[i] for i in dict.fromkeys(node_ids) if i in index]
     out: dict[str, str | Node] = {}
+    cached = _node_parts_by_array
     for start in range(0, len(rowids), _FETCH):
         rows = db.execute(
-            "SELECT id, kind, key, props, sources, evidence, origins FROM nodes "
+            "SELECT id, key, props, json_array(kind, sources, evidence, origins) FROM nodes "
             "WHERE rowid IN (SELECT value FROM json_each(?))",
             (json.dumps(rowids[start : start + _FETCH]),),
         ).fetchall()
-        for row in rows:
-            node_id, kind, key, props, sources, evidence, origins = row
-            parts = _KINDS.get(kind)
+        for node_id, key, props, shared in rows:
+            parts = cached.get(shared) or _node_parts(shared)
             opening = _node_openings.get(props) or _node_opening(props)
             if parts is None or not opening:  # see the module's docstring
-                out[node_id] = node_from_row(row)
+                kind, sources, evidence, origins = json.loads(shared)
+                out[node_id] = node_from_row(
+                    (node_id, kind, key, props, sources, evidence, origins)
+                )
                 continue
-            label_name, label_member, kind_members, closing = parts
+            (label_name, label_member, kind_members, closing), prov = parts
             quoted_key = _quote(key)
             # The label is the only member read from the property map, and only a map
             # that names the label's property (written as a member name: the stores
@@ -237,9 +303,6 @@ def node_elements(
                 label = decode_props(props).get(label_name)
                 if isinstance(label, str) and label:
                     quoted_label = _quote(label)
-            prov = _provenance_texts.get(p := (sources, evidence, origins)) or (
-                _provenance_members(p)
-            )
             out[node_id] = (
                 f'{opening}{_quote(node_id)}{kind_members}{quoted_key},"label":{quoted_label}'
                 f"{prov}{closing}"

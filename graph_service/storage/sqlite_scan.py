@@ -56,17 +56,20 @@ def adjacent_rows(
 ) -> Iterator[tuple[str, int, list[T]]]:
     """For each existing node among ``node_ids``, once, in the order asked: its id, how
     many relationships it has, and what ``shape`` makes of the rows ``(anchor, other
-    end's rowid, dir, type, key, *details)`` of its first ``first`` relationships.
+    end's rowid, *details)`` of its first ``first`` relationships.
 
     ``type_sql`` is an ``AND r.type IN (...)`` condition; ``details`` the columns of
-    ``rels`` each row carries. Counts come first, from the indexes alone. A node with at
-    most ``first`` relationships has them all read in one statement with the other such
-    nodes; a hub's relationships are ranked from the indexes alone (other end, type,
-    key) and only its first ``first`` rows are read, so a hub costs its count, not its
-    rows. ``shape`` puts each anchor's rows in ``neighbors`` order (see
-    :func:`_named_rows`); the other end's id comes from the mirror rather than a join
-    with ``nodes`` (a random read per relationship, which cost more than the
-    relationship itself).
+    ``rels`` each row carries after the two ends, where ``{way}`` stands for the
+    direction seen from the anchor ('out' when it is the source, else 'in'): a caller
+    can ask for it as a column of its own or inside an expression (one value a row
+    fewer for the sqlite3 module to convert). Counts come first, from the indexes
+    alone. A node with at most ``first`` relationships has them all read in one
+    statement with the other such nodes; a hub's relationships are ranked from the
+    indexes alone (other end, type, key) and only its first ``first`` rows are read, so
+    a hub costs its count, not its rows. ``shape`` puts each anchor's rows in
+    ``neighbors`` order (see :func:`_named_rows`); the other end's id comes from the
+    mirror rather than a join with ``nodes`` (a random read per relationship, which
+    cost more than the relationship itself).
     """
     index = mirror.index
     anchors = list(dict.fromkeys(i for i in node_ids if i in index))
@@ -123,7 +126,7 @@ def _counts(
 def _named_rows(
     rows: list[tuple[Any, ...]], ids: Sequence[str]
 ) -> dict[int, list[tuple[Any, ...]]]:
-    """Rows ``(anchor, other end's id, dir, type, key, *details)``, sorted into
+    """Rows ``(anchor, other end's id, dir, type, key, *details)`` (:data:`_DETAILS`), sorted into
     ``neighbors`` order (other end, type, direction, key). Python compares text by code
     point, as SQLite compares UTF-8, so the order is that of ``neighbors``."""
     found: dict[int, list[tuple[Any, ...]]] = {}
@@ -206,8 +209,9 @@ def _read_firsts(
     details: str,
 ) -> list[tuple[Any, ...]]:
     """Each hub's first ``first`` relationships in ``neighbors`` order, as rows
-    ``(anchor, other end's rowid, dir, type, key, *details)``: ranked on what the indexes
-    and the mirror hold, then only those rows' details read."""
+    ``(anchor, other end's rowid, *details)``: ranked on what the indexes and the mirror
+    hold, then only those rows' details read (once per direction, which ``details`` may
+    name)."""
     ranked: dict[int, list[tuple[Any, ...]]] = {a: [] for a in hubs}
     for anchor, other, way, rel_type, key, rowid in db.execute(
         *_arms(ends, hubs, type_sql, type_params, _RANKING)
@@ -215,40 +219,42 @@ def _read_firsts(
         ranked[anchor].append((ids[other], rel_type, way, key, rowid, other))
     # In order already (nsmallest sorts); a self-loop read both ways is kept twice.
     kept = [
-        (rowid, (anchor, other, way, rel_type, key))
+        (way, rowid, anchor, other)
         for anchor, rows in ranked.items()
-        for _, rel_type, way, key, rowid, other in heapq.nsmallest(first, rows)
+        for _, _, way, _, rowid, other in heapq.nsmallest(first, rows)
     ]
-    found: dict[int, tuple[Any, ...]] = {}
-    wanted = list(dict.fromkeys(rowid for rowid, _ in kept))
-    for start in range(0, len(wanted), _CHUNK):
-        part = wanted[start : start + _CHUNK]
-        marks = ",".join("?" * len(part))
-        for rowid, *rest in db.execute(
-            f"SELECT r.rowid, {details} FROM rels r WHERE r.rowid IN ({marks})", part
-        ):
-            found[rowid] = tuple(rest)
-    return [(*head, *found[rowid]) for rowid, head in kept]
+    found: dict[tuple[str, int], tuple[Any, ...]] = {}
+    for way in ("out", "in"):
+        wanted = list(dict.fromkeys(rowid for w, rowid, _, _ in kept if w == way))
+        columns = details.format(way=f"'{way}'")
+        for start in range(0, len(wanted), _CHUNK):
+            part = wanted[start : start + _CHUNK]
+            marks = ",".join("?" * len(part))
+            for rowid, *rest in db.execute(
+                f"SELECT r.rowid, {columns} FROM rels r WHERE r.rowid IN ({marks})", part
+            ):
+                found[way, rowid] = tuple(rest)
+    return [(anchor, other, *found[way, rowid]) for way, rowid, anchor, other in kept]
 
 
 _DIRECTIONS = {"out": Direction.OUT, "in": Direction.IN}
 #: ``neighbors`` order of a row: other end, type, direction, key.
 _ORDER = itemgetter(1, 3, 2, 4)
 #: The columns each arm reads: the stored details, or just what ranks a relationship.
-_DETAILS = "r.props, r.sources, r.evidence, r.origins"
-_RANKING = "r.rowid"
+_DETAILS = "{way}, r.type, r.key, r.props, r.sources, r.evidence, r.origins"
+_RANKING = "{way}, r.type, r.key, r.rowid"
 
 
 def _arms(
     ends: list[str], anchors: list[int], type_sql: str, type_params: Sequence[str], columns: str
 ) -> tuple[str, list[Any]]:
-    """Rows ``(anchor, other end's rowid, dir, type, key, *columns)`` of the anchors'
-    relationships; ``dir`` is 'out' (the anchor is the source) or 'in'."""
+    """Rows ``(anchor, other end's rowid, *columns)`` of the anchors' relationships, where
+    ``{way}`` in ``columns`` is 'out' (the anchor is the source) or 'in'."""
     marks = ",".join("?" * len(anchors))
     other = {"src": "r.dst", "dst": "r.src"}
     way = {"src": "'out'", "dst": "'in'"}
     sql = " UNION ALL ".join(
-        f"SELECT r.{end}, {other[end]}, {way[end]}, r.type, r.key, {columns} FROM rels r "
+        f"SELECT r.{end}, {other[end]}, {columns.format(way=way[end])} FROM rels r "
         f"WHERE r.{end} IN ({marks}){type_sql}"
         for end in ends
     )
