@@ -79,6 +79,9 @@ _BATCH = 10_000  # rows per UNWIND statement
 #: and every young collection during a transaction copies its state: measured at 20,000
 #: rows, collections cost the server 12–16 µs of CPU per row, at 5,000 rows 3.6.
 _TX_ROWS = 5_000
+#: Rows per write statement inside a transaction: small enough that a transaction's
+#: statements overlap (see _pipelined), large enough that per-statement costs stay small.
+_STATEMENT_ROWS = 1_000
 _PROP_PREFIX = "p_"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -310,19 +313,44 @@ _NODE_DIFF = (
 
 
 @functools.cache
-def _rel_diff(rel_type: str) -> str:
+def _rel_upsert(rel_type: str) -> str:
     """For rows of :func:`_rel_row` of one type with their position appended (row[8]):
-    the positions found, and ``[i, props, sources, evidence, origins]`` of the stored
-    relationships that may differ from their row. The same rows then feed the create
-    statement (which ignores row[8]), so each relationship is encoded once."""
+    each relationship is created unless it exists, its ends looked up once. Returns how
+    many rows found both ends (fewer means nodes were deleted while writing), the
+    positions that existed, and ``[i, props, sources, evidence, origins]`` of those whose
+    stored value may differ from their row."""
     name = _TYPE_NAMES[rel_type]
+    values = ", ".join(f"{field}: row[{i}]" for i, field in enumerate(_REL_BASE, start=4))
     return (
         "UNWIND $rows AS row MATCH (a:Node {id: row[0]}) MATCH (b:Node {id: row[1]}) "
-        f"MATCH (a)-[r:{name} {{key: row[2]}}]->(b) "
-        f"WITH row, r, {_SAME.format(x='r', p=4)} AS same "
-        "RETURN collect(row[8]) AS found, collect(CASE WHEN same THEN null ELSE "
-        "[row[8], r.props, r.sources, r.evidence, r.origins] END) AS changed"
+        f"OPTIONAL MATCH (a)-[r:{name} {{key: row[2]}}]->(b) "
+        "FOREACH (_ IN CASE WHEN r IS NULL THEN [1] ELSE [] END | "
+        f"CREATE (a)-[:{name} {{key: row[2], skey: coalesce(row[3], row[2]), {values}}}]->(b)) "
+        # A null comparison counts as "may differ" (only slower).
+        f"WITH row, r, r IS NOT NULL AND coalesce(NOT ({_SAME.format(x='r', p=4)}), true) "
+        "AS differs "
+        "RETURN count(*) AS matched, collect(CASE WHEN r IS NOT NULL THEN row[8] END) AS found, "
+        "collect(CASE WHEN differs THEN [row[8], r.props, r.sources, r.evidence, r.origins] "
+        "END) AS changed"
     )
+
+
+def _ends_vanished() -> StoreError:
+    # Endpoints checked at the start of the upsert were deleted since (a concurrent clear).
+    return StoreError("relationships name nodes that were deleted while writing")
+
+
+def _pipelined(items: Sequence[T], row: Callable[[T], list[Any]]) -> Iterator[list[list[Any]]]:
+    """``items`` as rows, ``_STATEMENT_ROWS`` at a time, built only when the next one is
+    asked for.
+
+    Callers send each chunk with ``tx.run`` and read the results only after the last one:
+    the driver sends a statement without waiting for the one before it to finish, so
+    Python builds and encodes chunk k+1 while the server executes chunk k, and the two
+    cores work at once instead of taking turns.
+    """
+    for start in range(0, len(items), _STATEMENT_ROWS):
+        yield [row(item) for item in items[start : start + _STATEMENT_ROWS]]
 
 
 def _chunks(items: Sequence[T], size: int = _BATCH) -> Iterator[Sequence[T]]:
@@ -860,13 +888,13 @@ class Neo4jStore:
             for stored in record["changed"]:
                 before = _node_from_list(stored)
                 existing[before.id] = before
-        creates: dict[str, list[list[Any]]] = {}
-        updates: dict[str, list[list[Any]]] = {}
+        creates: dict[str, list[Node]] = {}
+        updates: dict[str, list[Node]] = {}
         outcomes: Counter[tuple[str, str]] = Counter()
         for node in batch.values():
             if node.id not in found:
                 outcomes["created", node.kind] += 1
-                creates.setdefault(node.kind, []).append(_node_row(node))
+                creates.setdefault(node.kind, []).append(node)
                 continue
             previous = existing.get(node.id)
             merged = previous.merged(node) if previous is not None else None
@@ -874,41 +902,17 @@ class Neo4jStore:
                 outcomes["unchanged", node.kind] += 1
             else:
                 outcomes["updated", node.kind] += 1
-                updates.setdefault(node.kind, []).append(_node_row(merged))
+                updates.setdefault(node.kind, []).append(merged)
         # Writers hold the meta lock, so a node not found above is not there: CREATE.
-        for which, groups in ((0, creates), (1, updates)):
-            for kind, rows in groups.items():
-                statement = _node_statements(kind)[which]
-                for rows_chunk in _chunks(rows):
-                    tx.run(statement, rows=list(rows_chunk), kind=kind).consume()
+        results = [
+            tx.run(_node_statements(kind)[which], rows=rows, kind=kind)
+            for which, groups in ((0, creates), (1, updates))
+            for kind, nodes in groups.items()
+            for rows in _pipelined(nodes, _node_row)
+        ]
+        for result in results:
+            result.consume()
         _count(summary, outcomes)
-
-    @staticmethod
-    def _existing_relationships(
-        tx: neo4j.ManagedTransaction,
-        batch: Sequence[Relationship],
-        rows: Sequence[list[Any]],
-    ) -> tuple[set[int], dict[int, Relationship]]:
-        """(positions in ``batch`` that exist, the stored relationship at each position
-        whose stored value may differ from the incoming one). ``rows[i]`` is
-        ``_rel_row(batch[i])`` with ``i`` appended."""
-        by_type: dict[str, list[list[Any]]] = {}
-        for i, rel in enumerate(batch):
-            by_type.setdefault(rel.type, []).append(rows[i])
-        found: set[int] = set()
-        changed: dict[int, Relationship] = {}
-        for rel_type, typed in by_type.items():
-            statement = _rel_diff(rel_type)
-            for chunk in _chunks(typed):
-                record = tx.run(statement, rows=list(chunk)).single(strict=True)
-                found.update(record["found"])
-                for i, props, sources, evidence, origins in record["changed"]:
-                    rel = batch[i]
-                    changed[i] = Relationship(
-                        rel.source, rel_type, rel.target, rel.key, json.loads(props),
-                        Provenance(tuple(sources or ()), evidence, tuple(origins or ())),
-                    )
-        return found, changed
 
     def _write_relationships(
         self,
@@ -918,46 +922,67 @@ class Neo4jStore:
         summary: WriteSummary,
     ) -> None:
         """``present``: the nodes that existed before this upsert, when no other writer
-        has committed since (a relationship can only exist if both its ends did); None
-        looks every relationship up."""
-        rows = {identity: _rel_row(rel) for identity, rel in batch.items()}
-        if present is None:
-            maybe = list(batch.values())
-        else:
-            maybe = [r for r in batch.values() if r.source in present and r.target in present]
-        if maybe:
-            looked_up = [rows[r.identity] + [i] for i, r in enumerate(maybe)]
-            found, changed = self._existing_relationships(tx, maybe, looked_up)
-        else:
-            found, changed = set(), {}
-        known = {maybe[i].identity for i in found}
-        existing = {maybe[i].identity: old for i, old in changed.items()}
-        creates: dict[str, list[list[Any]]] = {}
-        updates: dict[str, list[list[Any]]] = {}
-        outcomes: Counter[tuple[str, str]] = Counter()
-        for identity, rel in batch.items():
-            if identity not in known:
-                creates.setdefault(rel.type, []).append(rows[identity])
-                outcomes["created", rel.type] += 1
-                continue
-            old = existing.get(identity)
-            row = old.merged(rel) if old is not None else None
-            if row is None or row == old:
-                outcomes["unchanged", rel.type] += 1
+        has committed since (a relationship can only exist if both its ends did, so the
+        others are created without a look); None looks every relationship up.
+
+        A relationship that may exist goes through one statement that looks its ends up
+        once, creates it if it is not there, and sends back the stored value when it may
+        differ; Python merges those few and writes them back.
+        """
+        creates: dict[str, list[Relationship]] = {}
+        maybe: dict[str, list[Relationship]] = {}
+        for rel in batch.values():
+            if present is not None and (rel.source not in present or rel.target not in present):
+                creates.setdefault(rel.type, []).append(rel)
             else:
-                updates.setdefault(rel.type, []).append(_rel_row(row))
-                outcomes["updated", rel.type] += 1
-        # Writers hold the meta lock, so "not found" above means "not there": CREATE.
-        for which, groups in ((0, creates), (1, updates)):
-            for rel_type, typed in groups.items():
-                statement = _rel_statements(rel_type)[which]
-                for chunk in _chunks(typed):
-                    counters = tx.run(statement, rows=list(chunk)).consume().counters
-                    if which == 0 and counters.relationships_created != len(chunk):
-                        # Endpoints checked at the start vanished (a concurrent clear).
-                        raise StoreError(
-                            "relationships name nodes that were deleted while writing"
-                        )
+                maybe.setdefault(rel.type, []).append(rel)
+        outcomes: Counter[tuple[str, str]] = Counter()
+        created = [
+            (tx.run(_rel_statements(rel_type)[0], rows=rows), len(rows))
+            for rel_type, rels in creates.items()
+            for rows in _pipelined(rels, _rel_row)
+        ]
+        looked_up = [rel for rels in maybe.values() for rel in rels]
+        upserted = []
+        position = 0
+        for rel_type, rels in maybe.items():
+            for rows in _pipelined(rels, _rel_row):
+                for row in rows:  # positions in looked_up, for the answers
+                    row.append(position)
+                    position += 1
+                upserted.append((rel_type, tx.run(_rel_upsert(rel_type), rows=rows), len(rows)))
+        for result, n in created:
+            if result.consume().counters.relationships_created != n:
+                raise _ends_vanished()
+        for rel_type, rels in creates.items():
+            outcomes["created", rel_type] += len(rels)
+        updates: dict[str, list[Relationship]] = {}
+        for rel_type, result, n in upserted:
+            record = result.single(strict=True)
+            if record["matched"] != n:
+                raise _ends_vanished()
+            found = len(record["found"])
+            outcomes["created", rel_type] += n - found
+            outcomes["unchanged", rel_type] += found - len(record["changed"])
+            for i, props, sources, evidence, origins in record["changed"]:
+                rel = looked_up[i]
+                old = Relationship(
+                    rel.source, rel_type, rel.target, rel.key, json.loads(props),
+                    Provenance(tuple(sources or ()), evidence, tuple(origins or ())),
+                )
+                merged = old.merged(rel)
+                if merged == old:
+                    outcomes["unchanged", rel_type] += 1
+                else:
+                    updates.setdefault(rel_type, []).append(merged)
+                    outcomes["updated", rel_type] += 1
+        results = [
+            tx.run(_rel_statements(rel_type)[1], rows=rows)
+            for rel_type, rels in updates.items()
+            for rows in _pipelined(rels, _rel_row)
+        ]
+        for result in results:
+            result.consume()
         _count(summary, outcomes)
 
     def clear(self) -> None:
@@ -1007,4 +1032,5 @@ def _dedupe(items: Iterable[T], identity: Callable[[T], Any]) -> dict[Any, T]:
 
 def _count(summary: WriteSummary, outcomes: Counter[tuple[str, str]]) -> None:
     for (outcome, name), n in sorted(outcomes.items()):
-        summary.count(outcome, name, n)
+        if n:
+            summary.count(outcome, name, n)
