@@ -67,7 +67,8 @@ from graph_service.storage.records import (
     Stats,
     WriteSummary,
 )
-from graph_service.storage.text import normalize, search_text
+from graph_service.storage.sqlite_rows import encode_many
+from graph_service.storage.text import normalize, search_texts_of
 from schema import NODE_KIND_BY_NAME, NODE_KINDS, RELATIONSHIP_TYPES, Value, node_kind
 from schema import relationship_type as checked_relationship_type
 from schema.constraints import neo4j_constraints
@@ -86,8 +87,6 @@ _PROP_PREFIX = "p_"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 T = TypeVar("T")
-
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
 
 _NODE_FIELDS = "n.id AS id, n.kind AS kind, n.key AS key, n.props AS props, " \
     "n.sources AS sources, n.evidence AS evidence, n.origins AS origins"
@@ -136,7 +135,8 @@ def sort_key(text: str) -> str:
     character and among themselves by code point. No surrogates are produced, so the
     result also sorts the same way in Neo4j's indexes (UTF-8 byte order).
     """
-    if not text or max(text) < "\ud800":
+    # isascii reads a flag of the string object: no scan for the usual id.
+    if text.isascii() or max(text) < "\ud800":
         return text
     out: list[str] = []
     for char in text:
@@ -238,23 +238,30 @@ _NODE_BASE = ("props", "sources", "evidence", "origins", "search")  # row[3:8]
 _REL_BASE = ("props", "sources", "evidence", "origins")  # row[4:8]
 
 
-def _node_row(node: Node) -> list[Any]:
+def _node_rows(nodes: Sequence[Node]) -> list[list[Any]]:
     """``[id, sid or null when it equals id, key, props, sources, evidence, origins, search,
-    p_… values in the kind's declared order]``."""
-    p = node.provenance
-    sid = sort_key(node.id)
-    props = node.properties
-    return [
-        node.id, None if sid == node.id else sid, node.key,
-        _encode(props) if props else "{}", list(p.sources), p.evidence, list(p.origins),
-        search_text(node),
-        *(props.get(prop.name) for prop in NODE_KIND_BY_NAME[node.kind].properties),
-    ]
+    p_… values in the kind's declared order]`` of each node. The property maps are encoded
+    in one call for the whole batch and the search texts column by column: a third of the
+    client's CPU node by node."""
+    props = [n.properties for n in nodes]
+    texts = encode_many(props)
+    searches = search_texts_of([n.key for n in nodes], props)
+    rows = []
+    for node, text, search in zip(nodes, texts, searches, strict=True):
+        p = node.provenance
+        sid = sort_key(node.id)
+        values = node.properties
+        rows.append([
+            node.id, None if sid == node.id else sid, node.key, text, list(p.sources),
+            p.evidence, list(p.origins), search,
+            *(values.get(prop.name) for prop in NODE_KIND_BY_NAME[node.kind].properties),
+        ])
+    return rows
 
 
 @functools.cache
 def _node_statements(kind: str) -> tuple[str, str]:
-    """(create, update) statements for rows of :func:`_node_row` of one kind."""
+    """(create, update) statements for rows of :func:`_node_rows` of one kind."""
     label = _KIND_LABELS[kind]
     names = [*_NODE_BASE, *(_FILTER_PROPERTIES[p.name] for p in NODE_KIND_BY_NAME[kind].properties)]
     values = [f"`{name}`: row[{i}]" for i, name in enumerate(names, start=3)]
@@ -269,20 +276,24 @@ def _node_statements(kind: str) -> tuple[str, str]:
     return create, update
 
 
-def _rel_row(rel: Relationship) -> list[Any]:
-    """``[source, target, key, skey or null, props, sources, evidence, origins]``."""
-    p = rel.provenance
-    skey = sort_key(rel.key)
-    return [
-        rel.source, rel.target, rel.key, None if skey == rel.key else skey,
-        _encode(rel.properties) if rel.properties else "{}",
-        list(p.sources), p.evidence, list(p.origins),
-    ]
+def _rel_rows(rels: Sequence[Relationship]) -> list[list[Any]]:
+    """``[source, target, key, skey or null, props, sources, evidence, origins]`` of each
+    relationship (property maps encoded in one call for the batch)."""
+    texts = encode_many([r.properties for r in rels])
+    rows = []
+    for rel, text in zip(rels, texts, strict=True):
+        p = rel.provenance
+        skey = sort_key(rel.key)
+        rows.append([
+            rel.source, rel.target, rel.key, None if skey == rel.key else skey, text,
+            list(p.sources), p.evidence, list(p.origins),
+        ])
+    return rows
 
 
 @functools.cache
 def _rel_statements(rel_type: str) -> tuple[str, str]:
-    """(create, update) statements for rows of :func:`_rel_row` of one type."""
+    """(create, update) statements for rows of :func:`_rel_rows` of one type."""
     name = _TYPE_NAMES[rel_type]
     ends = "UNWIND $rows AS row MATCH (a:Node {id: row[0]}) MATCH (b:Node {id: row[1]}) "
     values = ", ".join(f"{field}: row[{i}]" for i, field in enumerate(_REL_BASE, start=4))
@@ -314,7 +325,7 @@ _NODE_DIFF = (
 
 @functools.cache
 def _rel_upsert(rel_type: str) -> str:
-    """For rows of :func:`_rel_row` of one type with their position appended (row[8]):
+    """For rows of :func:`_rel_rows` of one type with their position appended (row[8]):
     each relationship is created unless it exists, its ends looked up once. Returns how
     many rows found both ends (fewer means nodes were deleted while writing), the
     positions that existed, and ``[i, props, sources, evidence, origins]`` of those whose
@@ -340,9 +351,11 @@ def _ends_vanished() -> StoreError:
     return StoreError("relationships name nodes that were deleted while writing")
 
 
-def _pipelined(items: Sequence[T], row: Callable[[T], list[Any]]) -> Iterator[list[list[Any]]]:
-    """``items`` as rows, ``_STATEMENT_ROWS`` at a time, built only when the next one is
-    asked for.
+def _pipelined(
+    items: Sequence[T], rows: Callable[[Sequence[T]], list[list[Any]]]
+) -> Iterator[list[list[Any]]]:
+    """``rows(chunk)`` for each chunk of ``_STATEMENT_ROWS`` items, built only when the
+    next one is asked for.
 
     Callers send each chunk with ``tx.run`` and read the results only after the last one:
     the driver sends a statement without waiting for the one before it to finish, so
@@ -350,7 +363,7 @@ def _pipelined(items: Sequence[T], row: Callable[[T], list[Any]]) -> Iterator[li
     cores work at once instead of taking turns.
     """
     for start in range(0, len(items), _STATEMENT_ROWS):
-        yield [row(item) for item in items[start : start + _STATEMENT_ROWS]]
+        yield rows(items[start : start + _STATEMENT_ROWS])
 
 
 def _chunks(items: Sequence[T], size: int = _BATCH) -> Iterator[Sequence[T]]:
@@ -879,10 +892,11 @@ class Neo4jStore:
         found: set[str] = set()
         existing: dict[str, Node] = {}
         for chunk in _chunks(maybe):
+            texts = encode_many([n.properties for n in chunk])
             record = tx.run(_NODE_DIFF, rows=[
-                [n.id, _encode(n.properties) if n.properties else "{}",
-                 list(n.provenance.sources), n.provenance.evidence, list(n.provenance.origins)]
-                for n in chunk
+                [n.id, text, list(n.provenance.sources), n.provenance.evidence,
+                 list(n.provenance.origins)]
+                for n, text in zip(chunk, texts, strict=True)
             ]).single(strict=True)
             found.update(record["found"])
             for stored in record["changed"]:
@@ -908,7 +922,7 @@ class Neo4jStore:
             tx.run(_node_statements(kind)[which], rows=rows, kind=kind)
             for which, groups in ((0, creates), (1, updates))
             for kind, nodes in groups.items()
-            for rows in _pipelined(nodes, _node_row)
+            for rows in _pipelined(nodes, _node_rows)
         ]
         for result in results:
             result.consume()
@@ -940,13 +954,13 @@ class Neo4jStore:
         created = [
             (tx.run(_rel_statements(rel_type)[0], rows=rows), len(rows))
             for rel_type, rels in creates.items()
-            for rows in _pipelined(rels, _rel_row)
+            for rows in _pipelined(rels, _rel_rows)
         ]
         looked_up = [rel for rels in maybe.values() for rel in rels]
         upserted = []
         position = 0
         for rel_type, rels in maybe.items():
-            for rows in _pipelined(rels, _rel_row):
+            for rows in _pipelined(rels, _rel_rows):
                 for row in rows:  # positions in looked_up, for the answers
                     row.append(position)
                     position += 1
@@ -979,7 +993,7 @@ class Neo4jStore:
         results = [
             tx.run(_rel_statements(rel_type)[1], rows=rows)
             for rel_type, rels in updates.items()
-            for rows in _pipelined(rels, _rel_row)
+            for rows in _pipelined(rels, _rel_rows)
         ]
         for result in results:
             result.consume()
