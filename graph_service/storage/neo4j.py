@@ -323,18 +323,30 @@ _NODE_DIFF = (
 )
 
 
+#: Both ends of a relationship row by the element ids in row[9] and row[10]: a direct
+#: record read instead of a (locking) seek in the unique index on ``id``. The label-less
+#: pattern keeps the planner off that index; the id comparison makes a reused element id
+#: (the node deleted since they were read) drop the row, which the caller reports.
+_ENDS_BY_ELEMENT_ID = (
+    "UNWIND $rows AS row MATCH (a) WHERE elementId(a) = row[9] AND a.id = row[0] "
+    "MATCH (b) WHERE elementId(b) = row[10] AND b.id = row[1] "
+)
+_ENDS_BY_ID = "UNWIND $rows AS row MATCH (a:Node {id: row[0]}) MATCH (b:Node {id: row[1]}) "
+
+
 @functools.cache
-def _rel_upsert(rel_type: str) -> str:
-    """For rows of :func:`_rel_rows` of one type with their position appended (row[8]):
-    each relationship is created unless it exists, its ends looked up once. Returns how
-    many rows found both ends (fewer means nodes were deleted while writing), the
-    positions that existed, and ``[i, props, sources, evidence, origins]`` of those whose
-    stored value may differ from their row."""
+def _rel_upsert(rel_type: str, by_element_id: bool) -> str:
+    """For rows of :func:`_rel_rows` of one type with their position appended (row[8]),
+    and with ``by_element_id`` their ends' element ids (row[9], row[10]): each
+    relationship is created unless it exists, its ends looked up once. Returns how many
+    rows found both ends (fewer means nodes were deleted while writing), the positions
+    that existed, and ``[i, props, sources, evidence, origins]`` of those whose stored
+    value may differ from their row."""
     name = _TYPE_NAMES[rel_type]
     values = ", ".join(f"{field}: row[{i}]" for i, field in enumerate(_REL_BASE, start=4))
     return (
-        "UNWIND $rows AS row MATCH (a:Node {id: row[0]}) MATCH (b:Node {id: row[1]}) "
-        f"OPTIONAL MATCH (a)-[r:{name} {{key: row[2]}}]->(b) "
+        (_ENDS_BY_ELEMENT_ID if by_element_id else _ENDS_BY_ID)
+        + f"OPTIONAL MATCH (a)-[r:{name} {{key: row[2]}}]->(b) "
         "FOREACH (_ IN CASE WHEN r IS NULL THEN [1] ELSE [] END | "
         f"CREATE (a)-[:{name} {{key: row[2], skey: coalesce(row[3], row[2]), {values}}}]->(b)) "
         # A null comparison counts as "may differ" (only slower).
@@ -801,7 +813,7 @@ class Neo4jStore:
         for rel in rel_batch.values():
             checked_relationship_type(rel.type)
 
-        def check(tx: neo4j.ManagedTransaction) -> tuple[set[str], int]:
+        def check(tx: neo4j.ManagedTransaction) -> tuple[dict[str, str], int]:
             endpoints = {e for (s, _, d, _) in rel_batch for e in (s, d)}
             present = self._existing_ids(tx, sorted(endpoints | node_batch.keys()))
             missing = sorted(e for e in endpoints if e not in present and e not in node_batch)
@@ -833,20 +845,23 @@ class Neo4jStore:
         return summary
 
     @staticmethod
-    def _existing_ids(tx: neo4j.ManagedTransaction, ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
+    def _existing_ids(tx: neo4j.ManagedTransaction, ids: Sequence[str]) -> dict[str, str]:
+        """The element id of each of ``ids`` that exists."""
+        found: dict[str, str] = {}
         for chunk in _chunks(ids):
-            found.update(tx.run(
-                "UNWIND $ids AS id MATCH (n:Node {id: id}) RETURN collect(id) AS ids",
+            record = tx.run(
+                "UNWIND $ids AS id MATCH (n:Node {id: id}) "
+                "RETURN collect(id) AS ids, collect(elementId(n)) AS refs",
                 ids=list(chunk),
-            ).single(strict=True)["ids"])
+            ).single(strict=True)
+            found.update(zip(record["ids"], record["refs"], strict=True))
         return found
 
     def _write_work(
         self,
         nodes: dict[str, Node],
         rels: dict[tuple[str, str, str, str], Relationship],
-        present: set[str],
+        present: dict[str, str],
         last_version: int,
     ) -> Callable[[neo4j.ManagedTransaction], WriteSummary]:
         def work(tx: neo4j.ManagedTransaction) -> WriteSummary:
@@ -878,7 +893,7 @@ class Neo4jStore:
     def _write_nodes(
         tx: neo4j.ManagedTransaction,
         batch: Mapping[str, Node],
-        present: set[str] | None,
+        present: Collection[str] | None,
         summary: WriteSummary,
     ) -> None:
         """``present``: the nodes that existed before this upsert, when no other writer has
@@ -932,12 +947,13 @@ class Neo4jStore:
         self,
         tx: neo4j.ManagedTransaction,
         batch: Mapping[tuple[str, str, str, str], Relationship],
-        present: set[str] | None,
+        present: dict[str, str] | None,
         summary: WriteSummary,
     ) -> None:
-        """``present``: the nodes that existed before this upsert, when no other writer
-        has committed since (a relationship can only exist if both its ends did, so the
-        others are created without a look); None looks every relationship up.
+        """``present``: the element ids of the nodes that existed before this upsert, when
+        no other writer has committed since (a relationship can only exist if both its ends
+        did, so the others are created without a look; the rest find their ends by element
+        id); None looks every relationship and its ends up by id.
 
         A relationship that may exist goes through one statement that looks its ends up
         once, creates it if it is not there, and sends back the stored value when it may
@@ -964,7 +980,10 @@ class Neo4jStore:
                 for row in rows:  # positions in looked_up, for the answers
                     row.append(position)
                     position += 1
-                upserted.append((rel_type, tx.run(_rel_upsert(rel_type), rows=rows), len(rows)))
+                    if present is not None:
+                        row += (present[row[0]], present[row[1]])
+                statement = _rel_upsert(rel_type, present is not None)
+                upserted.append((rel_type, tx.run(statement, rows=rows), len(rows)))
         for result, n in created:
             if result.consume().counters.relationships_created != n:
                 raise _ends_vanished()
