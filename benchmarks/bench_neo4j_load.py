@@ -81,7 +81,8 @@ def load(
 
 def naive(driver: neo4j.Driver, n: int, label: str) -> float:
     """One MERGE per row, each in its own transaction, timed like :func:`load` (only the
-    writes); its nodes carry the label ``Naive`` and are deleted afterwards."""
+    writes); its nodes carry the label ``Naive`` and ids of their own (the loaded graph
+    may be there, under the per-kind constraints), and are deleted afterwards."""
     nodes = [x for batch in node_batches(n, 2) for x in batch]
     rels = [r for batch in rel_batches(n, 2) for r in batch]
     began = time.perf_counter()
@@ -89,11 +90,12 @@ def naive(driver: neo4j.Driver, n: int, label: str) -> float:
         for x in nodes:
             session.execute_write(lambda tx, x=x: tx.run(
                 f"MERGE (n:Naive:{x.kind} {{id: $id}}) SET n.props = $props",
-                id=x.id, props=str(x.properties)).consume())
+                id="naive/" + x.id, props=str(x.properties)).consume())
         for r in rels:
             session.execute_write(lambda tx, r=r: tx.run(
                 "MATCH (a:Naive {id: $a}) MATCH (b:Naive {id: $b}) "
-                f"MERGE (a)-[x:{r.type} {{key: $k}}]->(b)", a=r.source, b=r.target,
+                f"MERGE (a)-[x:{r.type} {{key: $k}}]->(b)", a="naive/" + r.source,
+                b="naive/" + r.target,
                 k=r.key).consume())
     rate = (len(nodes) + len(rels)) / (time.perf_counter() - began)
     with driver.session() as session:
