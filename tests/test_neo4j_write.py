@@ -5,7 +5,12 @@ shortcut on this path (skipping lookups, fusing lookup and create) must keep thi
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import neo4j
+import pytest
+
+from graph_service.errors import StoreError
 from graph_service.storage import Node, Provenance, Relationship
 from graph_service.storage.neo4j import Neo4jStore
 from graph_service.storage.sqlite import SqliteStore
@@ -45,3 +50,27 @@ def test_relationships_between_existing_nodes_count_the_same_in_both_stores(
         assert len(outcomes[1]) == 7
     finally:
         embedded.close()
+
+
+def test_relationship_write_fails_whole_when_an_end_is_deleted_after_the_check(
+    neo4j_store: Neo4jStore, neo4j_driver: neo4j.Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relationships find ends that existed by the element id the endpoint check read; a
+    node deleted between that check and the write (here by another client's plain Cypher,
+    which bumps no version) must fail the write, not attach it elsewhere or drop it."""
+    neo4j_store.upsert([*_persons(3), Node.create("Institution", "school", {"name": "S"})])
+    works = [Relationship.create(f"Person:p{i}", "WORKS_AT", "Institution:school")
+             for i in range(3)]
+    checked = Neo4jStore._existing_ids
+
+    def check_then_delete(tx: Any, ids: Any) -> dict[str, str]:
+        found = checked(tx, ids)
+        with neo4j_driver.session() as session:
+            session.run("MATCH (n:Node {id: 'Person:p1'}) DETACH DELETE n").consume()
+        return found
+
+    monkeypatch.setattr(Neo4jStore, "_existing_ids", staticmethod(check_then_delete))
+    with pytest.raises(StoreError, match="deleted while writing"):
+        neo4j_store.upsert([], works)
+    monkeypatch.undo()
+    assert neo4j_store.relationships(first=10).items == []  # the transaction rolled back

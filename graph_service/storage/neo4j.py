@@ -67,7 +67,8 @@ from graph_service.storage.records import (
     Stats,
     WriteSummary,
 )
-from graph_service.storage.text import normalize, search_text
+from graph_service.storage.sqlite_rows import encode_many
+from graph_service.storage.text import normalize, search_texts_of
 from schema import NODE_KIND_BY_NAME, NODE_KINDS, RELATIONSHIP_TYPES, Value, node_kind
 from schema import relationship_type as checked_relationship_type
 from schema.constraints import neo4j_constraints
@@ -79,12 +80,13 @@ _BATCH = 10_000  # rows per UNWIND statement
 #: and every young collection during a transaction copies its state: measured at 20,000
 #: rows, collections cost the server 12–16 µs of CPU per row, at 5,000 rows 3.6.
 _TX_ROWS = 5_000
+#: Rows per write statement inside a transaction: small enough that a transaction's
+#: statements overlap (see _pipelined), large enough that per-statement costs stay small.
+_STATEMENT_ROWS = 1_000
 _PROP_PREFIX = "p_"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 T = TypeVar("T")
-
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
 
 _NODE_FIELDS = "n.id AS id, n.kind AS kind, n.key AS key, n.props AS props, " \
     "n.sources AS sources, n.evidence AS evidence, n.origins AS origins"
@@ -133,7 +135,8 @@ def sort_key(text: str) -> str:
     character and among themselves by code point. No surrogates are produced, so the
     result also sorts the same way in Neo4j's indexes (UTF-8 byte order).
     """
-    if not text or max(text) < "\ud800":
+    # isascii reads a flag of the string object: no scan for the usual id.
+    if text.isascii() or max(text) < "\ud800":
         return text
     out: list[str] = []
     for char in text:
@@ -235,23 +238,30 @@ _NODE_BASE = ("props", "sources", "evidence", "origins", "search")  # row[3:8]
 _REL_BASE = ("props", "sources", "evidence", "origins")  # row[4:8]
 
 
-def _node_row(node: Node) -> list[Any]:
+def _node_rows(nodes: Sequence[Node]) -> list[list[Any]]:
     """``[id, sid or null when it equals id, key, props, sources, evidence, origins, search,
-    p_… values in the kind's declared order]``."""
-    p = node.provenance
-    sid = sort_key(node.id)
-    props = node.properties
-    return [
-        node.id, None if sid == node.id else sid, node.key,
-        _encode(props) if props else "{}", list(p.sources), p.evidence, list(p.origins),
-        search_text(node),
-        *(props.get(prop.name) for prop in NODE_KIND_BY_NAME[node.kind].properties),
-    ]
+    p_… values in the kind's declared order]`` of each node. The property maps are encoded
+    in one call for the whole batch and the search texts column by column: a third of the
+    client's CPU node by node."""
+    props = [n.properties for n in nodes]
+    texts = encode_many(props)
+    searches = search_texts_of([n.key for n in nodes], props)
+    rows = []
+    for node, text, search in zip(nodes, texts, searches, strict=True):
+        p = node.provenance
+        sid = sort_key(node.id)
+        values = node.properties
+        rows.append([
+            node.id, None if sid == node.id else sid, node.key, text, list(p.sources),
+            p.evidence, list(p.origins), search,
+            *(values.get(prop.name) for prop in NODE_KIND_BY_NAME[node.kind].properties),
+        ])
+    return rows
 
 
 @functools.cache
 def _node_statements(kind: str) -> tuple[str, str]:
-    """(create, update) statements for rows of :func:`_node_row` of one kind."""
+    """(create, update) statements for rows of :func:`_node_rows` of one kind."""
     label = _KIND_LABELS[kind]
     names = [*_NODE_BASE, *(_FILTER_PROPERTIES[p.name] for p in NODE_KIND_BY_NAME[kind].properties)]
     values = [f"`{name}`: row[{i}]" for i, name in enumerate(names, start=3)]
@@ -266,20 +276,24 @@ def _node_statements(kind: str) -> tuple[str, str]:
     return create, update
 
 
-def _rel_row(rel: Relationship) -> list[Any]:
-    """``[source, target, key, skey or null, props, sources, evidence, origins]``."""
-    p = rel.provenance
-    skey = sort_key(rel.key)
-    return [
-        rel.source, rel.target, rel.key, None if skey == rel.key else skey,
-        _encode(rel.properties) if rel.properties else "{}",
-        list(p.sources), p.evidence, list(p.origins),
-    ]
+def _rel_rows(rels: Sequence[Relationship]) -> list[list[Any]]:
+    """``[source, target, key, skey or null, props, sources, evidence, origins]`` of each
+    relationship (property maps encoded in one call for the batch)."""
+    texts = encode_many([r.properties for r in rels])
+    rows = []
+    for rel, text in zip(rels, texts, strict=True):
+        p = rel.provenance
+        skey = sort_key(rel.key)
+        rows.append([
+            rel.source, rel.target, rel.key, None if skey == rel.key else skey, text,
+            list(p.sources), p.evidence, list(p.origins),
+        ])
+    return rows
 
 
 @functools.cache
 def _rel_statements(rel_type: str) -> tuple[str, str]:
-    """(create, update) statements for rows of :func:`_rel_row` of one type."""
+    """(create, update) statements for rows of :func:`_rel_rows` of one type."""
     name = _TYPE_NAMES[rel_type]
     ends = "UNWIND $rows AS row MATCH (a:Node {id: row[0]}) MATCH (b:Node {id: row[1]}) "
     values = ", ".join(f"{field}: row[{i}]" for i, field in enumerate(_REL_BASE, start=4))
@@ -309,20 +323,59 @@ _NODE_DIFF = (
 )
 
 
+#: Both ends of a relationship row by the element ids in row[9] and row[10]: a direct
+#: record read instead of a (locking) seek in the unique index on ``id``. The label-less
+#: pattern keeps the planner off that index; the id comparison makes a reused element id
+#: (the node deleted since they were read) drop the row, which the caller reports.
+_ENDS_BY_ELEMENT_ID = (
+    "UNWIND $rows AS row MATCH (a) WHERE elementId(a) = row[9] AND a.id = row[0] "
+    "MATCH (b) WHERE elementId(b) = row[10] AND b.id = row[1] "
+)
+_ENDS_BY_ID = "UNWIND $rows AS row MATCH (a:Node {id: row[0]}) MATCH (b:Node {id: row[1]}) "
+
+
 @functools.cache
-def _rel_diff(rel_type: str) -> str:
-    """For rows of :func:`_rel_row` of one type with their position appended (row[8]):
-    the positions found, and ``[i, props, sources, evidence, origins]`` of the stored
-    relationships that may differ from their row. The same rows then feed the create
-    statement (which ignores row[8]), so each relationship is encoded once."""
+def _rel_upsert(rel_type: str, by_element_id: bool) -> str:
+    """For rows of :func:`_rel_rows` of one type with their position appended (row[8]),
+    and with ``by_element_id`` their ends' element ids (row[9], row[10]): each
+    relationship is created unless it exists, its ends looked up once. Returns how many
+    rows found both ends (fewer means nodes were deleted while writing), the positions
+    that existed, and ``[i, props, sources, evidence, origins]`` of those whose stored
+    value may differ from their row."""
     name = _TYPE_NAMES[rel_type]
+    values = ", ".join(f"{field}: row[{i}]" for i, field in enumerate(_REL_BASE, start=4))
     return (
-        "UNWIND $rows AS row MATCH (a:Node {id: row[0]}) MATCH (b:Node {id: row[1]}) "
-        f"MATCH (a)-[r:{name} {{key: row[2]}}]->(b) "
-        f"WITH row, r, {_SAME.format(x='r', p=4)} AS same "
-        "RETURN collect(row[8]) AS found, collect(CASE WHEN same THEN null ELSE "
-        "[row[8], r.props, r.sources, r.evidence, r.origins] END) AS changed"
+        (_ENDS_BY_ELEMENT_ID if by_element_id else _ENDS_BY_ID)
+        + f"OPTIONAL MATCH (a)-[r:{name} {{key: row[2]}}]->(b) "
+        "FOREACH (_ IN CASE WHEN r IS NULL THEN [1] ELSE [] END | "
+        f"CREATE (a)-[:{name} {{key: row[2], skey: coalesce(row[3], row[2]), {values}}}]->(b)) "
+        # A null comparison counts as "may differ" (only slower).
+        f"WITH row, r, r IS NOT NULL AND coalesce(NOT ({_SAME.format(x='r', p=4)}), true) "
+        "AS differs "
+        "RETURN count(*) AS matched, collect(CASE WHEN r IS NOT NULL THEN row[8] END) AS found, "
+        "collect(CASE WHEN differs THEN [row[8], r.props, r.sources, r.evidence, r.origins] "
+        "END) AS changed"
     )
+
+
+def _ends_vanished() -> StoreError:
+    # Endpoints checked at the start of the upsert were deleted since (a concurrent clear).
+    return StoreError("relationships name nodes that were deleted while writing")
+
+
+def _pipelined(
+    items: Sequence[T], rows: Callable[[Sequence[T]], list[list[Any]]]
+) -> Iterator[list[list[Any]]]:
+    """``rows(chunk)`` for each chunk of ``_STATEMENT_ROWS`` items, built only when the
+    next one is asked for.
+
+    Callers send each chunk with ``tx.run`` and read the results only after the last one:
+    the driver sends a statement without waiting for the one before it to finish, so
+    Python builds and encodes chunk k+1 while the server executes chunk k, and the two
+    cores work at once instead of taking turns.
+    """
+    for start in range(0, len(items), _STATEMENT_ROWS):
+        yield rows(items[start : start + _STATEMENT_ROWS])
 
 
 def _chunks(items: Sequence[T], size: int = _BATCH) -> Iterator[Sequence[T]]:
@@ -760,7 +813,7 @@ class Neo4jStore:
         for rel in rel_batch.values():
             checked_relationship_type(rel.type)
 
-        def check(tx: neo4j.ManagedTransaction) -> tuple[set[str], int]:
+        def check(tx: neo4j.ManagedTransaction) -> tuple[dict[str, str], int]:
             endpoints = {e for (s, _, d, _) in rel_batch for e in (s, d)}
             present = self._existing_ids(tx, sorted(endpoints | node_batch.keys()))
             missing = sorted(e for e in endpoints if e not in present and e not in node_batch)
@@ -792,20 +845,23 @@ class Neo4jStore:
         return summary
 
     @staticmethod
-    def _existing_ids(tx: neo4j.ManagedTransaction, ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
+    def _existing_ids(tx: neo4j.ManagedTransaction, ids: Sequence[str]) -> dict[str, str]:
+        """The element id of each of ``ids`` that exists."""
+        found: dict[str, str] = {}
         for chunk in _chunks(ids):
-            found.update(tx.run(
-                "UNWIND $ids AS id MATCH (n:Node {id: id}) RETURN collect(id) AS ids",
+            record = tx.run(
+                "UNWIND $ids AS id MATCH (n:Node {id: id}) "
+                "RETURN collect(id) AS ids, collect(elementId(n)) AS refs",
                 ids=list(chunk),
-            ).single(strict=True)["ids"])
+            ).single(strict=True)
+            found.update(zip(record["ids"], record["refs"], strict=True))
         return found
 
     def _write_work(
         self,
         nodes: dict[str, Node],
         rels: dict[tuple[str, str, str, str], Relationship],
-        present: set[str],
+        present: dict[str, str],
         last_version: int,
     ) -> Callable[[neo4j.ManagedTransaction], WriteSummary]:
         def work(tx: neo4j.ManagedTransaction) -> WriteSummary:
@@ -837,7 +893,7 @@ class Neo4jStore:
     def _write_nodes(
         tx: neo4j.ManagedTransaction,
         batch: Mapping[str, Node],
-        present: set[str] | None,
+        present: Collection[str] | None,
         summary: WriteSummary,
     ) -> None:
         """``present``: the nodes that existed before this upsert, when no other writer has
@@ -851,22 +907,23 @@ class Neo4jStore:
         found: set[str] = set()
         existing: dict[str, Node] = {}
         for chunk in _chunks(maybe):
+            texts = encode_many([n.properties for n in chunk])
             record = tx.run(_NODE_DIFF, rows=[
-                [n.id, _encode(n.properties) if n.properties else "{}",
-                 list(n.provenance.sources), n.provenance.evidence, list(n.provenance.origins)]
-                for n in chunk
+                [n.id, text, list(n.provenance.sources), n.provenance.evidence,
+                 list(n.provenance.origins)]
+                for n, text in zip(chunk, texts, strict=True)
             ]).single(strict=True)
             found.update(record["found"])
             for stored in record["changed"]:
                 before = _node_from_list(stored)
                 existing[before.id] = before
-        creates: dict[str, list[list[Any]]] = {}
-        updates: dict[str, list[list[Any]]] = {}
+        creates: dict[str, list[Node]] = {}
+        updates: dict[str, list[Node]] = {}
         outcomes: Counter[tuple[str, str]] = Counter()
         for node in batch.values():
             if node.id not in found:
                 outcomes["created", node.kind] += 1
-                creates.setdefault(node.kind, []).append(_node_row(node))
+                creates.setdefault(node.kind, []).append(node)
                 continue
             previous = existing.get(node.id)
             merged = previous.merged(node) if previous is not None else None
@@ -874,90 +931,91 @@ class Neo4jStore:
                 outcomes["unchanged", node.kind] += 1
             else:
                 outcomes["updated", node.kind] += 1
-                updates.setdefault(node.kind, []).append(_node_row(merged))
+                updates.setdefault(node.kind, []).append(merged)
         # Writers hold the meta lock, so a node not found above is not there: CREATE.
-        for which, groups in ((0, creates), (1, updates)):
-            for kind, rows in groups.items():
-                statement = _node_statements(kind)[which]
-                for rows_chunk in _chunks(rows):
-                    tx.run(statement, rows=list(rows_chunk), kind=kind).consume()
+        results = [
+            tx.run(_node_statements(kind)[which], rows=rows, kind=kind)
+            for which, groups in ((0, creates), (1, updates))
+            for kind, nodes in groups.items()
+            for rows in _pipelined(nodes, _node_rows)
+        ]
+        for result in results:
+            result.consume()
         _count(summary, outcomes)
-
-    @staticmethod
-    def _existing_relationships(
-        tx: neo4j.ManagedTransaction,
-        batch: Sequence[Relationship],
-        rows: Sequence[list[Any]],
-    ) -> tuple[set[int], dict[int, Relationship]]:
-        """(positions in ``batch`` that exist, the stored relationship at each position
-        whose stored value may differ from the incoming one). ``rows[i]`` is
-        ``_rel_row(batch[i])`` with ``i`` appended."""
-        by_type: dict[str, list[list[Any]]] = {}
-        for i, rel in enumerate(batch):
-            by_type.setdefault(rel.type, []).append(rows[i])
-        found: set[int] = set()
-        changed: dict[int, Relationship] = {}
-        for rel_type, typed in by_type.items():
-            statement = _rel_diff(rel_type)
-            for chunk in _chunks(typed):
-                record = tx.run(statement, rows=list(chunk)).single(strict=True)
-                found.update(record["found"])
-                for i, props, sources, evidence, origins in record["changed"]:
-                    rel = batch[i]
-                    changed[i] = Relationship(
-                        rel.source, rel_type, rel.target, rel.key, json.loads(props),
-                        Provenance(tuple(sources or ()), evidence, tuple(origins or ())),
-                    )
-        return found, changed
 
     def _write_relationships(
         self,
         tx: neo4j.ManagedTransaction,
         batch: Mapping[tuple[str, str, str, str], Relationship],
-        present: set[str] | None,
+        present: dict[str, str] | None,
         summary: WriteSummary,
     ) -> None:
-        """``present``: the nodes that existed before this upsert, when no other writer
-        has committed since (a relationship can only exist if both its ends did); None
-        looks every relationship up."""
-        rows = {identity: _rel_row(rel) for identity, rel in batch.items()}
-        if present is None:
-            maybe = list(batch.values())
-        else:
-            maybe = [r for r in batch.values() if r.source in present and r.target in present]
-        if maybe:
-            looked_up = [rows[r.identity] + [i] for i, r in enumerate(maybe)]
-            found, changed = self._existing_relationships(tx, maybe, looked_up)
-        else:
-            found, changed = set(), {}
-        known = {maybe[i].identity for i in found}
-        existing = {maybe[i].identity: old for i, old in changed.items()}
-        creates: dict[str, list[list[Any]]] = {}
-        updates: dict[str, list[list[Any]]] = {}
-        outcomes: Counter[tuple[str, str]] = Counter()
-        for identity, rel in batch.items():
-            if identity not in known:
-                creates.setdefault(rel.type, []).append(rows[identity])
-                outcomes["created", rel.type] += 1
-                continue
-            old = existing.get(identity)
-            row = old.merged(rel) if old is not None else None
-            if row is None or row == old:
-                outcomes["unchanged", rel.type] += 1
+        """``present``: the element ids of the nodes that existed before this upsert, when
+        no other writer has committed since (a relationship can only exist if both its ends
+        did, so the others are created without a look; the rest find their ends by element
+        id); None looks every relationship and its ends up by id.
+
+        A relationship that may exist goes through one statement that looks its ends up
+        once, creates it if it is not there, and sends back the stored value when it may
+        differ; Python merges those few and writes them back.
+        """
+        creates: dict[str, list[Relationship]] = {}
+        maybe: dict[str, list[Relationship]] = {}
+        for rel in batch.values():
+            if present is not None and (rel.source not in present or rel.target not in present):
+                creates.setdefault(rel.type, []).append(rel)
             else:
-                updates.setdefault(rel.type, []).append(_rel_row(row))
-                outcomes["updated", rel.type] += 1
-        # Writers hold the meta lock, so "not found" above means "not there": CREATE.
-        for which, groups in ((0, creates), (1, updates)):
-            for rel_type, typed in groups.items():
-                statement = _rel_statements(rel_type)[which]
-                for chunk in _chunks(typed):
-                    counters = tx.run(statement, rows=list(chunk)).consume().counters
-                    if which == 0 and counters.relationships_created != len(chunk):
-                        # Endpoints checked at the start vanished (a concurrent clear).
-                        raise StoreError(
-                            "relationships name nodes that were deleted while writing"
-                        )
+                maybe.setdefault(rel.type, []).append(rel)
+        outcomes: Counter[tuple[str, str]] = Counter()
+        created = [
+            (tx.run(_rel_statements(rel_type)[0], rows=rows), len(rows))
+            for rel_type, rels in creates.items()
+            for rows in _pipelined(rels, _rel_rows)
+        ]
+        looked_up = [rel for rels in maybe.values() for rel in rels]
+        upserted = []
+        position = 0
+        for rel_type, rels in maybe.items():
+            for rows in _pipelined(rels, _rel_rows):
+                for row in rows:  # positions in looked_up, for the answers
+                    row.append(position)
+                    position += 1
+                    if present is not None:
+                        row += (present[row[0]], present[row[1]])
+                statement = _rel_upsert(rel_type, present is not None)
+                upserted.append((rel_type, tx.run(statement, rows=rows), len(rows)))
+        for result, n in created:
+            if result.consume().counters.relationships_created != n:
+                raise _ends_vanished()
+        for rel_type, rels in creates.items():
+            outcomes["created", rel_type] += len(rels)
+        updates: dict[str, list[Relationship]] = {}
+        for rel_type, result, n in upserted:
+            record = result.single(strict=True)
+            if record["matched"] != n:
+                raise _ends_vanished()
+            found = len(record["found"])
+            outcomes["created", rel_type] += n - found
+            outcomes["unchanged", rel_type] += found - len(record["changed"])
+            for i, props, sources, evidence, origins in record["changed"]:
+                rel = looked_up[i]
+                old = Relationship(
+                    rel.source, rel_type, rel.target, rel.key, json.loads(props),
+                    Provenance(tuple(sources or ()), evidence, tuple(origins or ())),
+                )
+                merged = old.merged(rel)
+                if merged == old:
+                    outcomes["unchanged", rel_type] += 1
+                else:
+                    updates.setdefault(rel_type, []).append(merged)
+                    outcomes["updated", rel_type] += 1
+        results = [
+            tx.run(_rel_statements(rel_type)[1], rows=rows)
+            for rel_type, rels in updates.items()
+            for rows in _pipelined(rels, _rel_rows)
+        ]
+        for result in results:
+            result.consume()
         _count(summary, outcomes)
 
     def clear(self) -> None:
@@ -1007,4 +1065,5 @@ def _dedupe(items: Iterable[T], identity: Callable[[T], Any]) -> dict[Any, T]:
 
 def _count(summary: WriteSummary, outcomes: Counter[tuple[str, str]]) -> None:
     for (outcome, name), n in sorted(outcomes.items()):
-        summary.count(outcome, name, n)
+        if n:
+            summary.count(outcome, name, n)
