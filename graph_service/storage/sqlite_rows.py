@@ -36,6 +36,7 @@ from graph_service.storage.records import (
     rel_row,
 )
 from graph_service.storage.sqlite_decode import SEP, node_from_row, rel_from_row
+from graph_service.storage.sqlite_inserts import CHUNK, Inserter
 from graph_service.storage.text import search_text_of, search_texts_of
 from schema import Value
 
@@ -119,10 +120,11 @@ _fourth, _fifth, _sixth = itemgetter(3), itemgetter(4), itemgetter(5)
 _seventh, _eighth = itemgetter(6), itemgetter(7)
 _identity = itemgetter(0, 1, 2, 3)
 
-INSERT_NODE = (
-    "INSERT INTO nodes (rowid, id, kind, key, props, sources, evidence, origins, search) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+_NODE_HEAD = "INSERT INTO nodes (rowid, id, kind, key, props, sources, evidence, origins, search)"
+_REL_HEAD = "INSERT INTO rels (src, type, dst, key, props, sources, evidence, origins)"
+#: rows whose SQL rows are built at a time, so that SQLite (on the inserter's thread)
+#: stores one slice while Python builds the next
+_SLICE = 4 * CHUNK
 UPDATE_NODE = (
     "UPDATE nodes SET props = ?, sources = ?, evidence = ?, origins = ?, search = ? WHERE rowid = ?"
 )
@@ -184,29 +186,29 @@ def _new_node_rows(rows: list[NodeRow], first: int) -> Iterator[tuple[Any, ...]]
     )
 
 
-def _rel_sql_rows(
-    index: dict[str, int], rows: list[RelRow]
-) -> tuple[Iterator[tuple[Any, ...]], list[int], list[int], list[str]]:
-    """SQL rows of relationships (endpoints as node rowids), and their source rowids,
-    target rowids and types; a :class:`StoreError` names endpoints that do not exist.
-
-    The rows come from a ``zip``: handed to ``executemany`` as they are, one tuple is
-    reused for every row."""
+def _endpoints(index: dict[str, int], rows: list[RelRow]) -> tuple[list[int], list[int]]:
+    """The source and target rowids of these relationships; a :class:`StoreError`
+    names endpoints that do not exist."""
     position = index.__getitem__
     try:
-        src = list(map(position, map(_first, rows)))
-        dst = list(map(position, map(_third, rows)))
+        return list(map(position, map(_first, rows))), list(map(position, map(_third, rows)))
     except KeyError:
         missing = sorted({e for r in rows for e in (r[0], r[2]) if e not in index})
         shown = ", ".join(missing[:10])
         if len(missing) > 10:
             shown += f" and {len(missing) - 10} more"
         raise StoreError(f"relationships name nodes that do not exist: {shown}") from None
+
+
+def _rel_sql_rows(
+    rows: list[RelRow], src: list[int], dst: list[int]
+) -> Iterator[tuple[Any, ...]]:
+    """SQL rows of relationships, their endpoints as node rowids. They come from a
+    ``zip``: handed to ``executemany`` as they are, one tuple is reused for every row."""
     join = SEP.join
-    types = list(map(_second, rows))
-    sql_rows = zip(
+    return zip(
         src,
-        types,
+        map(_second, rows),
         dst,
         map(_fourth, rows),
         encode_many(list(map(_fifth, rows))),
@@ -215,7 +217,6 @@ def _rel_sql_rows(
         map(join, map(_eighth, rows)),
         strict=True,
     )
-    return sql_rows, src, dst, types
 
 
 # -- a bulk load into a (nearly) empty file ---------------------------------------------
@@ -255,8 +256,10 @@ class Fill:
             )
             db.execute("DROP INDEX rels_by_identity")
 
-    def restore_rel_index(self) -> None:
+    def restore_rel_index(self, inserter: Inserter | None = None) -> None:
         if self.seen is not None:
+            if inserter is not None:
+                inserter.wait()
             self.db.execute(REL_INDEX)
             self.seen = None
 
@@ -349,12 +352,14 @@ def write_nodes(
     mirror: GraphMirror,
     rows: list[NodeRow],
     summary: WriteSummary,
+    inserter: Inserter,
 ) -> None:
     """Insert the new nodes (and add them to the mirror), merge the stored ones.
 
     The mirror knows every stored id, so a fresh load asks SQLite nothing; and a batch
     of ids that are all new and all different (the common case) is inserted as it is,
-    with no per-row work in Python beyond building its SQL rows.
+    with no per-row work in Python beyond building its SQL rows. The inserts may still
+    be running when this returns (see :class:`Inserter`).
     """
     if not rows:
         return
@@ -368,10 +373,15 @@ def write_nodes(
     else:
         batch = dedupe_nodes(rows)
         repeats = [r for r in batch.values() if r[0] in index]
-        existing = fetch_nodes(db, mirror, repeats) if repeats else {}
+        if repeats:
+            inserter.wait()
+            existing = fetch_nodes(db, mirror, repeats)
         created = [r for r in batch.values() if r[0] not in index]
         node_ids = list(map(_first, created))
-    db.executemany(INSERT_NODE, _new_node_rows(created, len(mirror.ids)))
+    first = len(mirror.ids)
+    for start in range(0, len(created), _SLICE):
+        part = created[start : start + _SLICE]
+        inserter.insert(_NODE_HEAD, 9, _new_node_rows(part, first + start), len(part))
     kinds = list(map(_second, created))
     mirror.extend_nodes(node_ids, kinds)
     outcomes: Counter[tuple[str, str]] = Counter(
@@ -390,6 +400,7 @@ def write_nodes(
             outcomes["updated", new.kind] += 1
             updates.append((*node_values(node_row(new)), index[node_id]))
     if updates:
+        inserter.wait()
         db.executemany(UPDATE_NODE, updates)
     count_outcomes(summary, outcomes)
 
@@ -399,6 +410,7 @@ def write_relationships(
     mirror: GraphMirror,
     rows: list[RelRow],
     summary: WriteSummary,
+    inserter: Inserter,
     fill: Fill | None = None,
 ) -> None:
     """Insert what is new and merge what exists, telling them apart by the unique
@@ -413,15 +425,17 @@ def write_relationships(
     if fill is not None and fill.seen is not None:
         hashes = set(map(hash, map(_identity, rows)))  # of (source id, type, target id, key)
         if len(hashes) == len(rows) and fill.seen.isdisjoint(hashes):
-            sql_rows, src, dst, types = _rel_sql_rows(index, rows)
-            db.executemany(_INSERT_REL, sql_rows)  # all new: no index to consult
+            src, dst = _insert_new_relationships(db, inserter, index, rows)
             fill.seen |= hashes
+            types = list(map(_second, rows))
             mirror.extend_edges(src, dst, types)
             count_outcomes(summary, Counter({("created", t): n for t, n in Counter(types).items()}))
             return
-        fill.restore_rel_index()
+        fill.restore_rel_index(inserter)
+    inserter.wait()
     batch = dedupe_relationships(rows)
-    all_rows = list(_rel_sql_rows(index, list(batch.values()))[0])
+    unique = list(batch.values())
+    all_rows = list(_rel_sql_rows(unique, *_endpoints(index, unique)))
     new_rows, existing = _insert_relationships(db, mirror, all_rows)
     mirror.extend_edges(
         list(map(_first, new_rows)), list(map(_third, new_rows)), list(map(_second, new_rows))
@@ -445,6 +459,34 @@ def write_relationships(
     if updates:
         db.executemany(UPDATE_REL, updates)
     count_outcomes(summary, outcomes)
+
+
+def _insert_new_relationships(
+    db: sqlite3.Connection, inserter: Inserter, index: dict[str, int], rows: list[RelRow]
+) -> tuple[list[int], list[int]]:
+    """Insert relationships known to be new, a slice at a time; their source and
+    target rowids. If a slice names a node that does not exist, the slices inserted
+    before it are deleted again: the batch writes all of its relationships or none."""
+    src: list[int] = []
+    dst: list[int] = []
+    for start in range(0, len(rows), _SLICE):
+        part = rows[start : start + _SLICE]
+        try:
+            part_src, part_dst = _endpoints(index, part)
+        except StoreError:
+            if start:
+                inserter.wait()
+                db.execute(
+                    "DELETE FROM rels WHERE rowid >= "
+                    "(SELECT rowid FROM rels ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
+                    (start - 1,),
+                )
+            _endpoints(index, rows)  # names every missing endpoint of the batch
+            raise
+        inserter.insert(_REL_HEAD, 8, _rel_sql_rows(part, part_src, part_dst), len(part))
+        src += part_src
+        dst += part_dst
+    return src, dst
 
 
 def _insert_relationships(
