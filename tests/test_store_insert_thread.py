@@ -152,3 +152,28 @@ def test_the_inserter_raises_a_failure_at_every_later_call(tmp_path: Path) -> No
     with pytest.raises(ValueError, match="3 rows of 2 values"):
         Inserter(db).insert(head, 2, [(1, "a"), (2, "b")], 3)
     db.close()
+
+
+def test_nodes_written_after_the_relationships_began_are_merged_and_found(
+    tmp_path: Path,
+) -> None:
+    """A bulk load builds the node index once relationships arrive (beside the load):
+    nodes that come later go into it, repeats of earlier ones are merged, and every id
+    is found through it."""
+    store = SqliteStore(tmp_path / "g.db")
+    nodes = [SOURCE, *(person(i) for i in range(N)), *(institution(j) for j in range(40))]
+    with store.transaction(bulk=True):
+        store.upsert(nodes, [])
+        store.upsert([], [works(i, i % 40) for i in range(N)])
+        later = store.upsert([person(N + 1), institution(3).merged(institution(77))], [])
+    assert later.created == {"Person": 1} and later.updated == {"Institution": 1}
+    assert store.get_node("Institution:4800000003") == institution(3).merged(institution(77))
+    assert store.get_node(f"Person:p{N + 1}") == person(N + 1)
+    assert store.find_nodes("Person", first=1).total_count == N + 1
+    store.close()
+    db = sqlite3.connect(tmp_path / "g.db")
+    found = db.execute(
+        "SELECT count(*) FROM nodes INDEXED BY nodes_by_id WHERE id >= 'Person:' AND id < 'Person;'"
+    ).fetchone()[0]
+    db.close()
+    assert found == N + 1

@@ -74,6 +74,15 @@ class Inserter:
                 self._jobs.put((sql, params))
                 self._raise_error()
 
+    def execute(self, sql: str) -> None:
+        """Run a statement of no parameters after the inserts given so far: on the
+        thread if it runs (an index built there while Python goes on with the load)."""
+        self._raise_error()
+        if self._thread is None:
+            self._db.execute(sql)
+        else:
+            self._jobs.put((sql, []))
+
     def _statement(self, head: str, width: int, size: int) -> str:
         key = (head, size)
         sql = self._statements.get(key)

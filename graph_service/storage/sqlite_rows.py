@@ -256,6 +256,14 @@ class Fill:
             )
             db.execute("DROP INDEX rels_by_identity")
 
+    def build_node_index(self, inserter: Inserter) -> None:
+        """Build the node index now, beside the load if the inserter's thread runs: it
+        is needed at the end anyway, and once relationships arrive the nodes are
+        usually all in (later ones go into the index as they come)."""
+        if self.node_index_off:
+            inserter.execute(NODE_INDEX)
+            self.node_index_off = False
+
     def restore_rel_index(self, inserter: Inserter | None = None) -> None:
         if self.seen is not None:
             if inserter is not None:
@@ -422,6 +430,8 @@ def write_relationships(
     if not rows:
         return
     index = mirror.index  # already holds this batch's nodes
+    if fill is not None:
+        fill.build_node_index(inserter)
     if fill is not None and fill.seen is not None:
         hashes = set(map(hash, map(_identity, rows)))  # of (source id, type, target id, key)
         if len(hashes) == len(rows) and fill.seen.isdisjoint(hashes):
