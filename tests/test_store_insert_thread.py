@@ -142,15 +142,15 @@ def test_the_inserter_raises_a_failure_at_every_later_call(tmp_path: Path) -> No
     head = "INSERT INTO t (a, b)"
     rows = [(i, "x") for i in range(5 * CHUNK)]
     rows[CHUNK + 1] = (None, "x")  # type: ignore[assignment]
-    inserter.insert(head, 2, rows, len(rows))
+    inserter.insert(head, list(zip(*rows, strict=True)))
     with pytest.raises(sqlite3.IntegrityError):
         inserter.wait()
     with pytest.raises(sqlite3.IntegrityError):
-        inserter.insert(head, 2, [(1, "y")], 1)
+        inserter.insert(head, [[1], ["y"]])
     inserter.close()
     assert db.execute("SELECT count(*) FROM t").fetchone()[0] == CHUNK
-    with pytest.raises(ValueError, match="3 rows of 2 values"):
-        Inserter(db).insert(head, 2, [(1, "a"), (2, "b")], 3)
+    with pytest.raises(ValueError, match="unequal lengths"):
+        Inserter(db).insert(head, [[1, 2, 3], ["a", "b"]])
     db.close()
 
 

@@ -21,8 +21,7 @@ from __future__ import annotations
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterable
-from itertools import chain, islice
+from collections.abc import Sequence
 from typing import Any
 
 #: rows per statement; a remainder goes in statements of 512, 256, … rows, so a write
@@ -51,22 +50,30 @@ class Inserter:
         self._error: BaseException | None = None
         self._statements: dict[tuple[str, int], str] = {}
 
-    def insert(self, head: str, width: int, rows: Iterable[tuple[Any, ...]], count: int) -> None:
-        """Insert ``count`` rows of ``width`` values each: ``head`` is the statement up
-        to ``VALUES``. On the thread for a large write; may return before they are in."""
+    def insert(self, head: str, columns: Sequence[Sequence[Any]]) -> None:
+        """Insert rows given column by column (equal lengths): ``head`` is the statement
+        up to ``VALUES``. On the thread for a large write; may return before they are in.
+
+        Each statement's parameters are laid out by slice assignment, column by column:
+        4x cheaper than flattening a tuple per row (0.06 against 0.23 µs a row of 9)."""
         self._raise_error()
+        width = len(columns)
+        count = len(columns[0]) if columns else 0
+        if any(len(column) != count for column in columns):
+            raise ValueError(f"columns of unequal lengths: {[len(c) for c in columns]}")
         per = max(1, min(CHUNK, self._max_params // width))
         if self._thread is None and count >= _THREAD_FROM:
             self._thread = threading.Thread(target=self._run, name="sqlite-inserts", daemon=True)
             self._thread.start()
-        rows = iter(rows)
-        left = count
-        while left:
+        start = 0
+        while start < count:
+            left = count - start
             size = per if left >= per else 1 << (left.bit_length() - 1)
-            params = list(chain.from_iterable(islice(rows, size)))
-            if len(params) != size * width:
-                raise ValueError(f"expected {count} rows of {width} values")
-            left -= size
+            params: list[Any] = [None] * (size * width)
+            end = start + size
+            for offset, column in enumerate(columns):
+                params[offset::width] = column[start:end]
+            start = end
             sql = self._statement(head, width, size)
             if self._thread is None:
                 self._db.execute(sql, params)

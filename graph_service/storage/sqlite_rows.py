@@ -16,7 +16,7 @@ import json
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -163,27 +163,26 @@ def rel_values(row: RelRow) -> tuple[str, str, str | None, str]:
     return (encode(props) if props else "{}", SEP.join(row[5]), row[6], SEP.join(row[7]))
 
 
-def _new_node_rows(rows: list[NodeRow], first: int) -> Iterator[tuple[Any, ...]]:
-    """SQL rows of new nodes: a node's rowid is its position in the mirror.
+def _new_node_columns(rows: list[NodeRow], first: int) -> list[Sequence[Any]]:
+    """The SQL columns of new nodes: a node's rowid is its position in the mirror.
 
-    Built column by column (``map`` and ``zip`` run in C): a Python loop over the rows
-    cost as much as SQLite's insert of them.
+    Built column by column (``map`` runs in C): a Python loop over the rows cost as
+    much as SQLite's insert of them.
     """
     join = SEP.join
     keys = list(map(_third, rows))
     props = list(map(_fourth, rows))
-    return zip(
+    return [
         range(first, first + len(rows)),
-        map(_first, rows),
-        map(_second, rows),
+        list(map(_first, rows)),
+        list(map(_second, rows)),
         keys,
         encode_many(props),
-        map(join, map(_fifth, rows)),
-        map(_sixth, rows),
-        map(join, map(_seventh, rows)),
+        list(map(join, map(_fifth, rows))),
+        list(map(_sixth, rows)),
+        list(map(join, map(_seventh, rows))),
         search_texts_of(keys, props),
-        strict=True,
-    )
+    ]
 
 
 def _endpoints(index: dict[str, int], rows: list[RelRow]) -> tuple[list[int], list[int]]:
@@ -200,23 +199,19 @@ def _endpoints(index: dict[str, int], rows: list[RelRow]) -> tuple[list[int], li
         raise StoreError(f"relationships name nodes that do not exist: {shown}") from None
 
 
-def _rel_sql_rows(
-    rows: list[RelRow], src: list[int], dst: list[int]
-) -> Iterator[tuple[Any, ...]]:
-    """SQL rows of relationships, their endpoints as node rowids. They come from a
-    ``zip``: handed to ``executemany`` as they are, one tuple is reused for every row."""
+def _rel_columns(rows: list[RelRow], src: list[int], dst: list[int]) -> list[Sequence[Any]]:
+    """The SQL columns of relationships, their endpoints as node rowids."""
     join = SEP.join
-    return zip(
+    return [
         src,
-        map(_second, rows),
+        list(map(_second, rows)),
         dst,
-        map(_fourth, rows),
+        list(map(_fourth, rows)),
         encode_many(list(map(_fifth, rows))),
-        map(join, map(_sixth, rows)),
-        map(_seventh, rows),
-        map(join, map(_eighth, rows)),
-        strict=True,
-    )
+        list(map(join, map(_sixth, rows))),
+        list(map(_seventh, rows)),
+        list(map(join, map(_eighth, rows))),
+    ]
 
 
 # -- a bulk load into a (nearly) empty file ---------------------------------------------
@@ -389,7 +384,7 @@ def write_nodes(
     first = len(mirror.ids)
     for start in range(0, len(created), _SLICE):
         part = created[start : start + _SLICE]
-        inserter.insert(_NODE_HEAD, 9, _new_node_rows(part, first + start), len(part))
+        inserter.insert(_NODE_HEAD, _new_node_columns(part, first + start))
     kinds = list(map(_second, created))
     mirror.extend_nodes(node_ids, kinds)
     outcomes: Counter[tuple[str, str]] = Counter(
@@ -445,7 +440,7 @@ def write_relationships(
     inserter.wait()
     batch = dedupe_relationships(rows)
     unique = list(batch.values())
-    all_rows = list(_rel_sql_rows(unique, *_endpoints(index, unique)))
+    all_rows = list(zip(*_rel_columns(unique, *_endpoints(index, unique)), strict=True))
     new_rows, existing = _insert_relationships(db, mirror, all_rows)
     mirror.extend_edges(
         list(map(_first, new_rows)), list(map(_third, new_rows)), list(map(_second, new_rows))
@@ -493,7 +488,7 @@ def _insert_new_relationships(
                 )
             _endpoints(index, rows)  # names every missing endpoint of the batch
             raise
-        inserter.insert(_REL_HEAD, 8, _rel_sql_rows(part, part_src, part_dst), len(part))
+        inserter.insert(_REL_HEAD, _rel_columns(part, part_src, part_dst))
         src += part_src
         dst += part_dst
     return src, dst
