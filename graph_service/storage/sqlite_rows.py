@@ -223,6 +223,8 @@ class Fill:
     by a fifth, and a big load no longer spills index pages out of the cache).
 
     Nothing depends on the node index meanwhile: the mirror knows every id and its rowid.
+    It is built when the first relationships arrive (:meth:`build_node_index`), the
+    relationship indexes just before the commit.
     Relationships are kept unique by hashes of the identities written so far; the first
     batch that might repeat one (equal hashes) brings the index back for the rest of the
     load, and from then on conflicts are found by SQLite as usual.
