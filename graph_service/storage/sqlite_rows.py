@@ -16,7 +16,7 @@ import json
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -36,6 +36,7 @@ from graph_service.storage.records import (
     rel_row,
 )
 from graph_service.storage.sqlite_decode import SEP, node_from_row, rel_from_row
+from graph_service.storage.sqlite_inserts import CHUNK, Inserter
 from graph_service.storage.text import search_text_of, search_texts_of
 from schema import Value
 
@@ -119,10 +120,11 @@ _fourth, _fifth, _sixth = itemgetter(3), itemgetter(4), itemgetter(5)
 _seventh, _eighth = itemgetter(6), itemgetter(7)
 _identity = itemgetter(0, 1, 2, 3)
 
-INSERT_NODE = (
-    "INSERT INTO nodes (rowid, id, kind, key, props, sources, evidence, origins, search) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+_NODE_HEAD = "INSERT INTO nodes (rowid, id, kind, key, props, sources, evidence, origins, search)"
+_REL_HEAD = "INSERT INTO rels (src, type, dst, key, props, sources, evidence, origins)"
+#: rows whose SQL rows are built at a time, so that SQLite (on the inserter's thread)
+#: stores one slice while Python builds the next
+_SLICE = 4 * CHUNK
 UPDATE_NODE = (
     "UPDATE nodes SET props = ?, sources = ?, evidence = ?, origins = ?, search = ? WHERE rowid = ?"
 )
@@ -161,61 +163,55 @@ def rel_values(row: RelRow) -> tuple[str, str, str | None, str]:
     return (encode(props) if props else "{}", SEP.join(row[5]), row[6], SEP.join(row[7]))
 
 
-def _new_node_rows(rows: list[NodeRow], first: int) -> Iterator[tuple[Any, ...]]:
-    """SQL rows of new nodes: a node's rowid is its position in the mirror.
+def _new_node_columns(rows: list[NodeRow], first: int) -> list[Sequence[Any]]:
+    """The SQL columns of new nodes: a node's rowid is its position in the mirror.
 
-    Built column by column (``map`` and ``zip`` run in C): a Python loop over the rows
-    cost as much as SQLite's insert of them.
+    Built column by column (``map`` runs in C): a Python loop over the rows cost as
+    much as SQLite's insert of them.
     """
     join = SEP.join
     keys = list(map(_third, rows))
     props = list(map(_fourth, rows))
-    return zip(
+    return [
         range(first, first + len(rows)),
-        map(_first, rows),
-        map(_second, rows),
+        list(map(_first, rows)),
+        list(map(_second, rows)),
         keys,
         encode_many(props),
-        map(join, map(_fifth, rows)),
-        map(_sixth, rows),
-        map(join, map(_seventh, rows)),
+        list(map(join, map(_fifth, rows))),
+        list(map(_sixth, rows)),
+        list(map(join, map(_seventh, rows))),
         search_texts_of(keys, props),
-        strict=True,
-    )
+    ]
 
 
-def _rel_sql_rows(
-    index: dict[str, int], rows: list[RelRow]
-) -> tuple[Iterator[tuple[Any, ...]], list[int], list[int], list[str]]:
-    """SQL rows of relationships (endpoints as node rowids), and their source rowids,
-    target rowids and types; a :class:`StoreError` names endpoints that do not exist.
-
-    The rows come from a ``zip``: handed to ``executemany`` as they are, one tuple is
-    reused for every row."""
+def _endpoints(index: dict[str, int], rows: list[RelRow]) -> tuple[list[int], list[int]]:
+    """The source and target rowids of these relationships; a :class:`StoreError`
+    names endpoints that do not exist."""
     position = index.__getitem__
     try:
-        src = list(map(position, map(_first, rows)))
-        dst = list(map(position, map(_third, rows)))
+        return list(map(position, map(_first, rows))), list(map(position, map(_third, rows)))
     except KeyError:
         missing = sorted({e for r in rows for e in (r[0], r[2]) if e not in index})
         shown = ", ".join(missing[:10])
         if len(missing) > 10:
             shown += f" and {len(missing) - 10} more"
         raise StoreError(f"relationships name nodes that do not exist: {shown}") from None
+
+
+def _rel_columns(rows: list[RelRow], src: list[int], dst: list[int]) -> list[Sequence[Any]]:
+    """The SQL columns of relationships, their endpoints as node rowids."""
     join = SEP.join
-    types = list(map(_second, rows))
-    sql_rows = zip(
+    return [
         src,
-        types,
+        list(map(_second, rows)),
         dst,
-        map(_fourth, rows),
+        list(map(_fourth, rows)),
         encode_many(list(map(_fifth, rows))),
-        map(join, map(_sixth, rows)),
-        map(_seventh, rows),
-        map(join, map(_eighth, rows)),
-        strict=True,
-    )
-    return sql_rows, src, dst, types
+        list(map(join, map(_sixth, rows))),
+        list(map(_seventh, rows)),
+        list(map(join, map(_eighth, rows))),
+    ]
 
 
 # -- a bulk load into a (nearly) empty file ---------------------------------------------
@@ -227,6 +223,8 @@ class Fill:
     by a fifth, and a big load no longer spills index pages out of the cache).
 
     Nothing depends on the node index meanwhile: the mirror knows every id and its rowid.
+    It is built when the first relationships arrive (:meth:`build_node_index`), the
+    relationship indexes just before the commit.
     Relationships are kept unique by hashes of the identities written so far; the first
     batch that might repeat one (equal hashes) brings the index back for the rest of the
     load, and from then on conflicts are found by SQLite as usual.
@@ -255,8 +253,18 @@ class Fill:
             )
             db.execute("DROP INDEX rels_by_identity")
 
-    def restore_rel_index(self) -> None:
+    def build_node_index(self, inserter: Inserter) -> None:
+        """Build the node index now, beside the load if the inserter's thread runs: it
+        is needed at the end anyway, and once relationships arrive the nodes are
+        usually all in (later ones go into the index as they come)."""
+        if self.node_index_off:
+            inserter.execute(NODE_INDEX)
+            self.node_index_off = False
+
+    def restore_rel_index(self, inserter: Inserter | None = None) -> None:
         if self.seen is not None:
+            if inserter is not None:
+                inserter.wait()
             self.db.execute(REL_INDEX)
             self.seen = None
 
@@ -349,12 +357,14 @@ def write_nodes(
     mirror: GraphMirror,
     rows: list[NodeRow],
     summary: WriteSummary,
+    inserter: Inserter,
 ) -> None:
     """Insert the new nodes (and add them to the mirror), merge the stored ones.
 
     The mirror knows every stored id, so a fresh load asks SQLite nothing; and a batch
     of ids that are all new and all different (the common case) is inserted as it is,
-    with no per-row work in Python beyond building its SQL rows.
+    with no per-row work in Python beyond building its SQL rows. The inserts may still
+    be running when this returns (see :class:`Inserter`).
     """
     if not rows:
         return
@@ -368,10 +378,15 @@ def write_nodes(
     else:
         batch = dedupe_nodes(rows)
         repeats = [r for r in batch.values() if r[0] in index]
-        existing = fetch_nodes(db, mirror, repeats) if repeats else {}
+        if repeats:
+            inserter.wait()
+            existing = fetch_nodes(db, mirror, repeats)
         created = [r for r in batch.values() if r[0] not in index]
         node_ids = list(map(_first, created))
-    db.executemany(INSERT_NODE, _new_node_rows(created, len(mirror.ids)))
+    first = len(mirror.ids)
+    for start in range(0, len(created), _SLICE):
+        part = created[start : start + _SLICE]
+        inserter.insert(_NODE_HEAD, _new_node_columns(part, first + start))
     kinds = list(map(_second, created))
     mirror.extend_nodes(node_ids, kinds)
     outcomes: Counter[tuple[str, str]] = Counter(
@@ -390,6 +405,7 @@ def write_nodes(
             outcomes["updated", new.kind] += 1
             updates.append((*node_values(node_row(new)), index[node_id]))
     if updates:
+        inserter.wait()
         db.executemany(UPDATE_NODE, updates)
     count_outcomes(summary, outcomes)
 
@@ -399,6 +415,7 @@ def write_relationships(
     mirror: GraphMirror,
     rows: list[RelRow],
     summary: WriteSummary,
+    inserter: Inserter,
     fill: Fill | None = None,
 ) -> None:
     """Insert what is new and merge what exists, telling them apart by the unique
@@ -410,18 +427,22 @@ def write_relationships(
     if not rows:
         return
     index = mirror.index  # already holds this batch's nodes
+    if fill is not None:
+        fill.build_node_index(inserter)
     if fill is not None and fill.seen is not None:
         hashes = set(map(hash, map(_identity, rows)))  # of (source id, type, target id, key)
         if len(hashes) == len(rows) and fill.seen.isdisjoint(hashes):
-            sql_rows, src, dst, types = _rel_sql_rows(index, rows)
-            db.executemany(_INSERT_REL, sql_rows)  # all new: no index to consult
+            src, dst = _insert_new_relationships(db, inserter, index, rows)
             fill.seen |= hashes
+            types = list(map(_second, rows))
             mirror.extend_edges(src, dst, types)
             count_outcomes(summary, Counter({("created", t): n for t, n in Counter(types).items()}))
             return
-        fill.restore_rel_index()
+        fill.restore_rel_index(inserter)
+    inserter.wait()
     batch = dedupe_relationships(rows)
-    all_rows = list(_rel_sql_rows(index, list(batch.values()))[0])
+    unique = list(batch.values())
+    all_rows = list(zip(*_rel_columns(unique, *_endpoints(index, unique)), strict=True))
     new_rows, existing = _insert_relationships(db, mirror, all_rows)
     mirror.extend_edges(
         list(map(_first, new_rows)), list(map(_third, new_rows)), list(map(_second, new_rows))
@@ -445,6 +466,34 @@ def write_relationships(
     if updates:
         db.executemany(UPDATE_REL, updates)
     count_outcomes(summary, outcomes)
+
+
+def _insert_new_relationships(
+    db: sqlite3.Connection, inserter: Inserter, index: dict[str, int], rows: list[RelRow]
+) -> tuple[list[int], list[int]]:
+    """Insert relationships known to be new, a slice at a time; their source and
+    target rowids. If a slice names a node that does not exist, the slices inserted
+    before it are deleted again: the batch writes all of its relationships or none."""
+    src: list[int] = []
+    dst: list[int] = []
+    for start in range(0, len(rows), _SLICE):
+        part = rows[start : start + _SLICE]
+        try:
+            part_src, part_dst = _endpoints(index, part)
+        except StoreError:
+            if start:
+                inserter.wait()
+                db.execute(
+                    "DELETE FROM rels WHERE rowid >= "
+                    "(SELECT rowid FROM rels ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
+                    (start - 1,),
+                )
+            _endpoints(index, rows)  # names every missing endpoint of the batch
+            raise
+        inserter.insert(_REL_HEAD, _rel_columns(part, part_src, part_dst))
+        src += part_src
+        dst += part_dst
+    return src, dst
 
 
 def _insert_relationships(
