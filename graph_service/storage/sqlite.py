@@ -141,7 +141,7 @@ class SqliteStore:
         self._mirror = GraphMirror()
         self._in_transaction = False
         self._fill: Fill | None = None
-        self._inserter: Inserter | None = None  # the open transaction's
+        self._inserter = Inserter(self._db)
         self._epoch = -1
         self._data_version = -1
         self._last_rel_rowid = 0
@@ -488,10 +488,8 @@ class SqliteStore:
         summary = WriteSummary()
         with self.transaction():
             inserter = self._inserter
-            assert inserter is not None
             write_nodes(self._db, self._mirror, node_rows, summary, inserter)
             write_relationships(self._db, self._mirror, rel_rows, summary, inserter, self._fill)
-            inserter.wait()  # a call returns once its rows are written, or raises
             if summary.total_written:
                 self._db.execute("UPDATE meta SET value = value + 1 WHERE name = 'version'")
             summary.version = self._meta("version")
@@ -516,7 +514,6 @@ class SqliteStore:
             except sqlite3.Error as e:
                 raise StoreUnavailable(f"cannot write {self.path}: {e}") from None
             self._in_transaction = True
-            self._inserter = Inserter(self._db)
             # A write allocates many small objects and creates no cycles: collecting
             # during it only rescans the whole mirror, again and again.
             collecting = gc.isenabled()
@@ -532,7 +529,6 @@ class SqliteStore:
                     self._build_indexes()
                 self._db.execute("COMMIT")
             except BaseException as e:
-                self._inserter.close()  # nothing may run beside the rollback
                 self._db.execute("ROLLBACK")
                 self._epoch = -1  # the mirror may hold uncommitted rows: rebuild it
                 self._sync(force=True)
@@ -540,8 +536,6 @@ class SqliteStore:
                     raise StoreError(f"writing {self.path} failed: {e}") from None
                 raise
             finally:
-                self._inserter.close()
-                self._inserter = None
                 self._in_transaction = False
                 self._fill = None
                 if collecting:

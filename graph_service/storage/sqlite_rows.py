@@ -122,8 +122,7 @@ _identity = itemgetter(0, 1, 2, 3)
 
 _NODE_HEAD = "INSERT INTO nodes (rowid, id, kind, key, props, sources, evidence, origins, search)"
 _REL_HEAD = "INSERT INTO rels (src, type, dst, key, props, sources, evidence, origins)"
-#: rows whose SQL rows are built at a time, so that SQLite (on the inserter's thread)
-#: stores one slice while Python builds the next
+#: rows whose SQL rows are built at a time (bounds the memory of the parameters)
 _SLICE = 4 * CHUNK
 UPDATE_NODE = (
     "UPDATE nodes SET props = ?, sources = ?, evidence = ?, origins = ?, search = ? WHERE rowid = ?"
@@ -253,18 +252,16 @@ class Fill:
             )
             db.execute("DROP INDEX rels_by_identity")
 
-    def build_node_index(self, inserter: Inserter) -> None:
-        """Build the node index now, beside the load if the inserter's thread runs: it
-        is needed at the end anyway, and once relationships arrive the nodes are
-        usually all in (later ones go into the index as they come)."""
+    def build_node_index(self) -> None:
+        """Build the node index when relationships start: it is needed at the end
+        anyway, and by then the nodes are usually all in (later ones go into the index
+        as they come)."""
         if self.node_index_off:
-            inserter.execute(NODE_INDEX)
+            self.db.execute(NODE_INDEX)
             self.node_index_off = False
 
-    def restore_rel_index(self, inserter: Inserter | None = None) -> None:
+    def restore_rel_index(self) -> None:
         if self.seen is not None:
-            if inserter is not None:
-                inserter.wait()
             self.db.execute(REL_INDEX)
             self.seen = None
 
@@ -363,8 +360,7 @@ def write_nodes(
 
     The mirror knows every stored id, so a fresh load asks SQLite nothing; and a batch
     of ids that are all new and all different (the common case) is inserted as it is,
-    with no per-row work in Python beyond building its SQL rows. The inserts may still
-    be running when this returns (see :class:`Inserter`).
+    with no per-row work in Python beyond building its SQL rows.
     """
     if not rows:
         return
@@ -379,7 +375,6 @@ def write_nodes(
         batch = dedupe_nodes(rows)
         repeats = [r for r in batch.values() if r[0] in index]
         if repeats:
-            inserter.wait()
             existing = fetch_nodes(db, mirror, repeats)
         created = [r for r in batch.values() if r[0] not in index]
         node_ids = list(map(_first, created))
@@ -405,7 +400,6 @@ def write_nodes(
             outcomes["updated", new.kind] += 1
             updates.append((*node_values(node_row(new)), index[node_id]))
     if updates:
-        inserter.wait()
         db.executemany(UPDATE_NODE, updates)
     count_outcomes(summary, outcomes)
 
@@ -428,7 +422,7 @@ def write_relationships(
         return
     index = mirror.index  # already holds this batch's nodes
     if fill is not None:
-        fill.build_node_index(inserter)
+        fill.build_node_index()
     if fill is not None and fill.seen is not None:
         hashes = set(map(hash, map(_identity, rows)))  # of (source id, type, target id, key)
         if len(hashes) == len(rows) and fill.seen.isdisjoint(hashes):
@@ -438,8 +432,7 @@ def write_relationships(
             mirror.extend_edges(src, dst, types)
             count_outcomes(summary, Counter({("created", t): n for t, n in Counter(types).items()}))
             return
-        fill.restore_rel_index(inserter)
-    inserter.wait()
+        fill.restore_rel_index()
     batch = dedupe_relationships(rows)
     unique = list(batch.values())
     all_rows = list(zip(*_rel_columns(unique, *_endpoints(index, unique)), strict=True))
@@ -482,7 +475,6 @@ def _insert_new_relationships(
             part_src, part_dst = _endpoints(index, part)
         except StoreError:
             if start:
-                inserter.wait()
                 db.execute(
                     "DELETE FROM rels WHERE rowid >= "
                     "(SELECT rowid FROM rels ORDER BY rowid DESC LIMIT 1 OFFSET ?)",

@@ -1,10 +1,9 @@
-"""The embedded store inserts large batches through multi-row statements on a second
-thread (``sqlite_inserts.Inserter``): what it stores, and how its failures surface."""
+"""The embedded store inserts new rows through multi-row statements
+(``sqlite_inserts.Inserter``): what it stores, and how its failures surface."""
 
 from __future__ import annotations
 
 import sqlite3
-import threading
 from pathlib import Path
 
 import pytest
@@ -62,7 +61,7 @@ N = 3 * CHUNK * 2 + 5  # several statements a slice, and a remainder of odd size
 
 
 def test_a_large_batch_stores_exactly_what_small_batches_store(tmp_path: Path) -> None:
-    """One call of thousands of rows (multi-row statements on the thread) and the same
+    """One call of thousands of rows (multi-row statements) and the same
     rows ten at a time (inline) give the same file, value for value and type for type."""
     nodes = [SOURCE, *(person(i) for i in range(N)), *(institution(j) for j in range(40))]
     rels = [works(i, i % 40) for i in range(N)]
@@ -89,22 +88,20 @@ def test_a_large_batch_stores_exactly_what_small_batches_store(tmp_path: Path) -
     assert {r[9] for r in large_nodes} == {"null", "text"}
 
 
-def test_an_insert_failing_on_the_thread_fails_its_own_call_and_writes_nothing(
+def test_an_insert_failing_late_in_a_batch_fails_its_own_call_and_writes_nothing(
     tmp_path: Path,
 ) -> None:
     """A row SQLite refuses (an id of NULL) late in a large batch: the same upsert raises
-    a StoreError, its transaction is rolled back whole, the thread is gone, and the
-    store writes again as usual."""
+    a StoreError, its transaction is rolled back whole, and the store writes again as
+    usual."""
     store = SqliteStore(tmp_path / "g.db")
     store.upsert([SOURCE])
     rows = [node_row(person(i)) for i in range(N)]
     broken = list(rows[N - 3])
     broken[0] = None
     rows[N - 3] = tuple(broken)  # type: ignore[assignment]
-    threads = threading.active_count()
     with pytest.raises(StoreError, match="NOT NULL"):
         store.upsert_rows(rows)
-    assert threading.active_count() == threads
     assert store.stats().node_count == 1
     assert store.get_node("Person:p1") is None
     assert store.upsert([person(1)]).created == {"Person": 1}
@@ -133,31 +130,27 @@ def test_a_missing_endpoint_in_a_late_slice_takes_back_the_whole_batch(tmp_path:
     assert len(stored) == N and stored[-1][0] == N
 
 
-def test_the_inserter_raises_a_failure_at_every_later_call(tmp_path: Path) -> None:
-    """Once an insert failed, the transaction can only be rolled back: later inserts
-    and waits raise the same error instead of writing around the gap."""
-    db = sqlite3.connect(tmp_path / "t.db", isolation_level=None, check_same_thread=False)
+def test_the_inserter_writes_every_row_in_statements_of_any_size(tmp_path: Path) -> None:
+    """Rows in full statements of ``CHUNK`` and a remainder of odd size all go in, in
+    order; a refused row fails its statement; columns of unequal lengths are refused."""
+    db = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
     db.execute("CREATE TABLE t (a INTEGER NOT NULL, b TEXT)")
     inserter = Inserter(db)
     head = "INSERT INTO t (a, b)"
-    rows = [(i, "x") for i in range(5 * CHUNK)]
-    rows[CHUNK + 1] = (None, "x")  # type: ignore[assignment]
+    rows = [(i, f"x{i}") for i in range(2 * CHUNK + 7)]
     inserter.insert(head, list(zip(*rows, strict=True)))
+    assert db.execute("SELECT a, b FROM t ORDER BY rowid").fetchall() == rows
     with pytest.raises(sqlite3.IntegrityError):
-        inserter.wait()
-    with pytest.raises(sqlite3.IntegrityError):
-        inserter.insert(head, [[1], ["y"]])
-    inserter.close()
-    assert db.execute("SELECT count(*) FROM t").fetchone()[0] == CHUNK
+        inserter.insert(head, [[1, None], ["y", "z"]])
     with pytest.raises(ValueError, match="unequal lengths"):
-        Inserter(db).insert(head, [[1, 2, 3], ["a", "b"]])
+        inserter.insert(head, [[1, 2, 3], ["a", "b"]])
     db.close()
 
 
 def test_nodes_written_after_the_relationships_began_are_merged_and_found(
     tmp_path: Path,
 ) -> None:
-    """A bulk load builds the node index once relationships arrive (beside the load):
+    """A bulk load builds the node index once relationships arrive:
     nodes that come later go into it, repeats of earlier ones are merged, and every id
     is found through it."""
     store = SqliteStore(tmp_path / "g.db")
