@@ -25,10 +25,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_neo4j_threads import thread_cpu
+from benchmarks.bench_neo4j_threads import add_server_options, server_for, thread_cpu
 from benchmarks.bench_store import node_batches, rel_batches
 from graph_service.storage import neo4j as current
-from tests.neo4j_server.launcher import Neo4jTestServer
 
 
 def load_module(path: Path) -> Any:
@@ -47,20 +46,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=30_000, help="nodes + relationships")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each version")
     parser.add_argument("--warmup-rounds", type=int, default=2, help="of each version")
-    parser.add_argument("--uri", help="a running test server's Bolt URL (with --pid)")
-    parser.add_argument("--pid", type=int, help="that server's JVM process id")
+    add_server_options(parser)
     args = parser.parse_args()
     versions = {"baseline": load_module(args.baseline), "this": current}
     n = args.rows // 3
     nodes = list(node_batches(n, 1))
     rels = list(rel_batches(n, 1))
-    server = None
-    if args.uri:
-        uri, pid = args.uri, args.pid
-    else:
-        server = Neo4jTestServer(heap="2g", pagecache_mb=1024, quick_start=False).start()
-        uri, pid = server.uri, server.pid
-    assert pid is not None
+    uri, pid, server = server_for(args)
     results: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     try:
         for round_ in range(args.warmup_rounds + args.rounds):

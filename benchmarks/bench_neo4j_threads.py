@@ -31,6 +31,24 @@ _TICK = os.sysconf("SC_CLK_TCK")
 GROUPS = ("bolt", "jit", "other")
 
 
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """``--uri`` / ``--pid``: time a running test server instead of starting one."""
+    parser.add_argument("--uri", help="a running test server's Bolt URL (with --pid)")
+    parser.add_argument("--pid", type=int, help="that server's JVM process id")
+
+
+def server_for(args: argparse.Namespace) -> tuple[str, int, Neo4jTestServer | None]:
+    """The Bolt URL and JVM process id to time: the one given by ``--uri`` / ``--pid``,
+    else a test server started here (returned third, for the caller to close)."""
+    if args.uri:
+        if args.pid is None:
+            raise SystemExit("--uri needs --pid (the server's JVM process id)")
+        return args.uri, args.pid, None
+    server = Neo4jTestServer(heap="2g", pagecache_mb=1024, quick_start=False).start()
+    assert server.pid is not None
+    return server.uri, server.pid, server
+
+
 def thread_cpu(pid: int) -> collections.Counter[str]:
     """CPU seconds per thread group of process ``pid`` (threads that ended are lost)."""
     out: collections.Counter[str] = collections.Counter()
