@@ -315,7 +315,7 @@ class _Colour(StrEnum):
     ],
 )
 def test_encoding_many_property_maps_equals_encoding_each(maps: list[dict[str, object]]) -> None:
-    from graph_service.storage.sqlite_rows import encode, encode_many
+    from graph_service.storage.props import encode, encode_many
 
     assert encode_many(maps) == [encode(m) if m else "{}" for m in maps]  # type: ignore[arg-type]
 

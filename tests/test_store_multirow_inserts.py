@@ -111,8 +111,8 @@ def test_an_insert_failing_late_in_a_batch_fails_its_own_call_and_writes_nothing
 
 def test_a_missing_endpoint_in_a_late_slice_takes_back_the_whole_batch(tmp_path: Path) -> None:
     """An all-new batch of relationships goes in a slice at a time; an endpoint missing
-    from its last slice is reported with the batch's rows already inserted taken back,
-    so a caller who goes on with the transaction stores only the good batches."""
+    from its last slice is reported before any of the batch is inserted, so a caller
+    who goes on with the transaction stores only the good batches."""
     store = SqliteStore(tmp_path / "g.db")
     nodes = [SOURCE, *(person(i) for i in range(N)), *(institution(j) for j in range(40))]
     good = [works(i, i % 40) for i in range(N)]

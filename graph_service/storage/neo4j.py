@@ -55,6 +55,7 @@ from neo4j import exceptions as neo4j_errors
 from graph_service.errors import InvalidArgument, StoreError, StoreUnavailable
 from graph_service.storage import cursors, neo4j_scan
 from graph_service.storage.mirror import KIND_CODES, TYPE_CODES, TYPE_NAMES
+from graph_service.storage.props import encode_many
 from graph_service.storage.records import (
     Adjacency,
     Direction,
@@ -67,7 +68,6 @@ from graph_service.storage.records import (
     Stats,
     WriteSummary,
 )
-from graph_service.storage.sqlite_rows import encode_many
 from graph_service.storage.text import normalize, search_texts_of
 from schema import NODE_KIND_BY_NAME, NODE_KINDS, RELATIONSHIP_TYPES, Value, node_kind
 from schema import relationship_type as checked_relationship_type

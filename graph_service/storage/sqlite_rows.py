@@ -12,18 +12,15 @@ already stored, or a repeat within one batch (:meth:`Node.merged`, :meth:`Relati
 
 from __future__ import annotations
 
-import json
-import re
 import sqlite3
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
-import orjson
-
 from graph_service.errors import StoreError
 from graph_service.storage.mirror import GraphMirror
+from graph_service.storage.props import encode, encode_many
 from graph_service.storage.records import (
     Node,
     NodeRow,
@@ -38,81 +35,6 @@ from graph_service.storage.records import (
 from graph_service.storage.sqlite_decode import SEP, node_from_row, rel_from_row
 from graph_service.storage.sqlite_inserts import CHUNK, Inserter
 from graph_service.storage.text import search_text_of, search_texts_of
-from schema import Value
-
-_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-_c_encoder = getattr(json.encoder, "c_make_encoder", None)
-if _c_encoder is not None:
-    # Call the C encoder directly: JSONEncoder.encode's Python wrapper costs as much as
-    # the encoding of a small property map.
-    _iterencode = _c_encoder(
-        None, _encoder.default, json.encoder.encode_basestring, None, ":", ",", True, False, True
-    )
-
-    def encode(value: object) -> str:
-        return "".join(_iterencode(value, 0))
-else:  # pragma: no cover - CPython always has the C encoder
-
-    def encode(value: object) -> str:
-        return _encoder.encode(value)
-
-
-_BOUNDARY = "},{"  # between two property maps in a compact JSON array of them
-
-
-def encode_many(maps: list[Mapping[str, Value]]) -> list[str]:
-    """``encode`` of each map, in one call of the C encoder for the whole batch.
-
-    The array's text is split at the boundaries between its maps. Compact JSON puts
-    exactly ``},{`` between two objects, and the encoder escapes every control
-    character, so when the text holds no other ``},{`` (inside a string, or a nested
-    list of objects) replacing them with a control character and splitting there gives
-    each map's own text. Anything else is encoded map by map.
-    """
-    if not maps:
-        return []
-    if not any(maps):
-        return ["{}"] * len(maps)
-    try:
-        text = _fast_encode(maps)
-    except TypeError:  # not a dict (an empty mapping of another type encodes as "{}")
-        return [encode(m) if m else "{}" for m in maps]
-    inner = text[1:-1]
-    if inner.count(_BOUNDARY) != len(maps) - 1:
-        return [encode(m) if m else "{}" for m in maps]
-    return inner.replace(_BOUNDARY, "}\x00{").split("\x00")
-
-
-#: orjson writes what ``encode`` writes (compact, keys sorted by code point, the same
-#: escapes, text unescaped) but for floats (``1e-05`` as ``0.00001``; NaN and infinities
-#: as ``null``) and for what ``encode`` rejects; subclasses and dates go to the missing
-#: ``default`` and raise, like ``encode``.
-_ORJSON_OPTIONS = (
-    orjson.OPT_SORT_KEYS
-    | orjson.OPT_PASSTHROUGH_SUBCLASS
-    | orjson.OPT_PASSTHROUGH_DATETIME
-    | orjson.OPT_PASSTHROUGH_DATACLASS
-)
-#: a number with a fraction or an exponent: where orjson's text may differ
-_FLOAT = re.compile(r"[:,\[]-?[0-9]+[.eE]")
-
-
-def _fast_encode(maps: list[Mapping[str, Value]]) -> str:
-    """``encode(maps)``, five times faster through orjson for a batch without floats or
-    nulls (the usual load): a batch whose text holds anything that may be one (even
-    inside a string) is encoded again by ``encode``, so the stored text never depends on
-    which encoder wrote it (a re-load counts unchanged rows by comparing texts)."""
-    try:
-        text = orjson.dumps(maps, option=_ORJSON_OPTIONS).decode()
-    except TypeError:  # anything orjson refuses, ``encode`` accepts or explains
-        return encode(maps)
-    # orjson writes a float with a "." or an exponent "e+" / "e-"; the search for one as
-    # a value runs only where such text occurs at all.
-    maybe_float = "." in text or "e+" in text or "e-" in text
-    if "null" in text or (maybe_float and _FLOAT.search(text)):
-        return encode(maps)
-    return text
-
 
 _CHUNK = 500  # rows per look-up statement (4 host parameters each)
 _first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
@@ -426,7 +348,7 @@ def write_relationships(
     if fill is not None and fill.seen is not None:
         hashes = set(map(hash, map(_identity, rows)))  # of (source id, type, target id, key)
         if len(hashes) == len(rows) and fill.seen.isdisjoint(hashes):
-            src, dst = _insert_new_relationships(db, inserter, index, rows)
+            src, dst = _insert_new_relationships(inserter, index, rows)
             fill.seen |= hashes
             types = list(map(_second, rows))
             mirror.extend_edges(src, dst, types)
@@ -462,29 +384,15 @@ def write_relationships(
 
 
 def _insert_new_relationships(
-    db: sqlite3.Connection, inserter: Inserter, index: dict[str, int], rows: list[RelRow]
+    inserter: Inserter, index: dict[str, int], rows: list[RelRow]
 ) -> tuple[list[int], list[int]]:
     """Insert relationships known to be new, a slice at a time; their source and
-    target rowids. If a slice names a node that does not exist, the slices inserted
-    before it are deleted again: the batch writes all of its relationships or none."""
-    src: list[int] = []
-    dst: list[int] = []
+    target rowids. Every endpoint is looked up before anything is inserted, so a batch
+    that names a node that does not exist writes none of its relationships."""
+    src, dst = _endpoints(index, rows)
     for start in range(0, len(rows), _SLICE):
-        part = rows[start : start + _SLICE]
-        try:
-            part_src, part_dst = _endpoints(index, part)
-        except StoreError:
-            if start:
-                db.execute(
-                    "DELETE FROM rels WHERE rowid >= "
-                    "(SELECT rowid FROM rels ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
-                    (start - 1,),
-                )
-            _endpoints(index, rows)  # names every missing endpoint of the batch
-            raise
-        inserter.insert(_REL_HEAD, _rel_columns(part, part_src, part_dst))
-        src += part_src
-        dst += part_dst
+        end = start + _SLICE
+        inserter.insert(_REL_HEAD, _rel_columns(rows[start:end], src[start:end], dst[start:end]))
     return src, dst
 
 
