@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -55,6 +56,10 @@ def main() -> None:
 
     Quick start: pressure-graph demo
     """
+    # The Neo4j driver logs its own failures (e.g. "Unable to retrieve routing information"
+    # for neo4j:// URLs) before raising; with no handler configured Python prints them on
+    # stderr, above the one-line error the store already gives for the same failure.
+    logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 
 def case_files() -> list[Path]:
