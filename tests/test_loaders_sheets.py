@@ -52,3 +52,21 @@ def test_an_empty_sheet_named_after_a_kind_is_reported(
     [problem] = e.value.problems
     assert problem.sheet == "persons" and "empty" in problem.reason
     assert store.stats().node_count == 0
+
+
+def test_every_sheet_of_an_ods_workbook_in_one_load(tmp_path: Path, store: SqliteStore) -> None:
+    from tests.test_loaders_reading import write_ods
+
+    path = write_ods(
+        tmp_path / "book.ods",
+        {
+            "Органы власти": [["Ключ", "Название", "Уровень"], ["dip", "Департамент", "regional"]],
+            "учреждения": [["key", "name", "инн"], ["s1", "Школа", "4826000001"]],
+            "Связи": [["от", "тип", "к"], ["Institution:s1", "SUBORDINATE_TO", "Authority:dip"]],
+        },
+    )
+    result = load_files([path], store)
+    assert result.counts() == {"Authority": 1, "Institution": 1, "SUBORDINATE_TO": 1}
+    [edge] = store.neighbors("Authority:dip").items
+    assert edge.node.id == "Institution:4826000001"
+    assert edge.relationship.provenance.origins == ("book.ods#Связи!2",)
