@@ -77,13 +77,18 @@ def check_endpoints(rel_type: str, source_kind: str, target_kind: str) -> Relati
     rt = relationship_type(rel_type)
     if source_kind not in rt.sources:
         raise ModelError(
-            f"{rel_type} cannot start at a {source_kind}; it starts at {' or '.join(rt.sources)}"
+            f"{rel_type} cannot start at {_a(source_kind)}; it starts at {' or '.join(rt.sources)}"
         )
     if target_kind not in rt.targets:
         raise ModelError(
-            f"{rel_type} cannot end at a {target_kind}; it ends at {' or '.join(rt.targets)}"
+            f"{rel_type} cannot end at {_a(target_kind)}; it ends at {' or '.join(rt.targets)}"
         )
     return rt
+
+
+def _a(kind: str) -> str:
+    """The kind with its article, as a person would write it: an Institution, a Person."""
+    return f"{'an' if kind[:1] in 'AEIOU' else 'a'} {kind}"
 
 
 def check_value(owner: str, prop: Property, value: Any) -> Value:

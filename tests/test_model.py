@@ -20,7 +20,7 @@ from schema.constraints import neo4j_constraints
 
 
 def test_works_at_from_an_institution_is_rejected() -> None:
-    with pytest.raises(ModelError, match="WORKS_AT cannot start at a Institution"):
+    with pytest.raises(ModelError, match="cannot start at an Institution; it starts at Person"):
         Relationship.create("Institution:4826000001", "WORKS_AT", "Authority:a")
 
 
@@ -110,3 +110,10 @@ def test_control_characters_in_text_are_rejected_but_line_breaks_are_not() -> No
     with pytest.raises(ModelError, match="control character"):
         Node.create("Person", "p", {"aliases": ["ok", "bad\x07"]})
     assert Node.create("Authority", "a", {"name": "line one\nline two\tend"}).properties
+
+
+def test_a_relationship_to_the_wrong_kind_names_the_kinds_it_may_end_at() -> None:
+    with pytest.raises(ModelError, match="WORKS_AT cannot end at a Person; it ends at "):
+        Relationship.create("Person:emp-1", "WORKS_AT", "Person:emp-2")
+    with pytest.raises(ModelError, match="REQUIRES cannot end at an Authority"):
+        Relationship.create("Directive:d", "REQUIRES", "Authority:a")
