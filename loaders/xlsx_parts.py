@@ -137,7 +137,7 @@ def _head(f: Any) -> tuple[bytes, bytes] | None:
 
 
 class SheetParts:
-    """The parts of one sheet, made and parsed by a thread one part ahead of the reader.
+    """The parts of one sheet, made and parsed by a thread up to two parts ahead of the reader.
     Iterate once; :meth:`close` when done (or stopping early)."""
 
     def __init__(self, path: Path, sheet: str, member: str, size: int, part_bytes: int) -> None:
@@ -147,7 +147,7 @@ class SheetParts:
         self.size = size
         self.part_bytes = part_bytes
         self.bytes_read = 0  # of the sheet's XML, for progress
-        self._parts: queue.Queue[Part | BaseException | None] = queue.Queue(maxsize=1)
+        self._parts: queue.Queue[Part | BaseException | None] = queue.Queue(maxsize=2)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="xlsx-parts", daemon=True)
         self._thread.start()
