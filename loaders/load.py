@@ -416,7 +416,7 @@ class _Check:
         done_weight = 0.0
         current_stage = -1
         empty_files: dict[str, bool] = {}
-        for rank, _, source, weight in plan:
+        for position, (rank, _, source, weight) in enumerate(plan):
             if rank != current_stage:
                 self._settle(final=False)
                 current_stage = rank
@@ -432,6 +432,8 @@ class _Check:
                 done_weight += weight
                 continue
             empty_files[name] = False
+            if position + 1 < len(plan):  # parsed (a workbook sheet) while this is checked
+                plan[position + 1][2].prepare()
             self._read_table(table, mapping, done_weight / total_weight, weight / total_weight)
             done_weight += weight
         for name, empty in empty_files.items():

@@ -81,6 +81,9 @@ class TableSource:
     sheet: str
     size: int  # bytes of the file this sheet is in (for progress), 0 when shared
     open: Callable[[], Table | None]  # None: the sheet is empty
+    #: Start the work of opening it in the background (a load calls it for the next
+    #: sheet while it checks the one before; a workbook sheet is parsed on a thread)
+    prepare: Callable[[], None] = lambda: None
 
 
 def table_sources(path: Path) -> list[TableSource]:
@@ -292,12 +295,55 @@ def _workbook_sources(path: Path) -> list[TableSource]:
     size = path.stat().st_size
     sources = []
     for i, name in enumerate(names):
-
-        def opener(name: str = name) -> Table | None:
-            return _read_sheet(path, workbook, name, formulas)
-
-        sources.append(TableSource(path, name, size if i == 0 else 0, opener))
+        sheet = _Sheet(path, workbook, name, formulas)
+        sources.append(TableSource(path, name, size if i == 0 else 0, sheet.open, sheet.prepare))
     return sources
+
+
+class _Sheet:
+    """Opens one workbook sheet. :meth:`prepare` starts the parse on a thread (calamine
+    releases the GIL while it parses; a large sheet's parts start coming), so a load can
+    have a sheet parsed while it checks the sheet before. One sheet of a workbook is
+    prepared at a time, and opened only after its preparation: calamine's workbook takes
+    one call at a time."""
+
+    def __init__(self, path: Path, workbook: Any, name: str, scan: _FormulaScan) -> None:
+        self.path = path
+        self.workbook = workbook
+        self.name = name
+        self.scan = scan
+        self._thread: threading.Thread | None = None
+        self._parts: SheetParts | None = None
+        self._sheet: Any = None
+        self._error: BaseException | None = None
+
+    def prepare(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._parse, name="sheet-parse", daemon=True)
+            self._thread.start()
+
+    def _parse(self) -> None:
+        try:
+            self._parts = open_parts(self.path, self.name)
+            if self._parts is None:
+                self._sheet = self.workbook.get_sheet_by_name(self.name)
+        except BaseException as e:  # raised by open()
+            self._error = e
+
+    def open(self) -> Table | None:
+        from python_calamine import CalamineError
+
+        if self._thread is None:
+            self._parse()
+        else:
+            self._thread.join()
+        if isinstance(self._error, CalamineError | ValueError):
+            raise LoadError(f"{self.path} [{self.name}]: cannot read the sheet: {self._error}")
+        if self._error is not None:
+            raise self._error
+        if self._parts is not None:
+            return _read_parts(self.path, self.name, self._parts, self.scan)
+        return _read_sheet(self.path, self._sheet, self.name, self.scan)
 
 
 Merge = tuple[tuple[int, int], tuple[int, int]]  # (first row, col), (last row, col); from 0
@@ -366,16 +412,8 @@ class _Job:
         return self._found
 
 
-def _read_sheet(path: Path, workbook: Any, name: str, scan: _FormulaScan) -> Table | None:
-    from python_calamine import CalamineError
-
-    parts = open_parts(path, name)
-    if parts is not None:
-        return _read_parts(path, name, parts, scan)
-    try:
-        sheet = workbook.get_sheet_by_name(name)
-    except (CalamineError, ValueError) as e:
-        raise LoadError(f"{path} [{name}]: cannot read the sheet: {e}") from None
+def _read_sheet(path: Path, sheet: Any, name: str, scan: _FormulaScan) -> Table | None:
+    """A sheet parsed whole by calamine (``sheet``), as a table."""
     formulas = scan.cells(name)
     if sheet.height == 0:
         return None

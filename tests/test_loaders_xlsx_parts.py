@@ -134,3 +134,32 @@ def test_a_load_read_in_parts_names_bad_rows_as_read_whole(
         result = load_files([tmp_path / "book.xlsx"], None, dry_run=True, skip_invalid=True)
         assert result.rows_read == 599 and result.records["Person"] == 597
     assert found[0] == found[1]
+
+
+@pytest.mark.parametrize("cut", [False, True], ids=["whole", "parts"])
+def test_a_sheet_prepared_on_a_thread_opens_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cut: bool
+) -> None:
+    """A load has the next sheet parsed on a thread while it checks the one before."""
+    path = _write(tmp_path / "book.xlsx")
+    (_cut_small if cut else _whole)(monkeypatch)
+    inline = _read(path, by_blocks=True)
+    sources = table_sources(path)
+    sources[0].prepare()
+    prepared = []
+    for i, source in enumerate(sources):
+        table = source.open()
+        if i + 1 < len(sources):  # as a load does: one sheet prepared at a time
+            sources[i + 1].prepare()
+        assert table is not None and table.blocks is not None
+        rows = [r for first, block in table.blocks(7) for r in enumerate(block, first)]
+        prepared.append(
+            (
+                table.headers,
+                table.header_row,
+                [(p.row, p.column, p.value, p.reason) for p in table.problems],
+                rows,
+            )
+        )
+        table.close()
+    assert prepared == inline
