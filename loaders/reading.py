@@ -84,6 +84,8 @@ class TableSource:
     #: Start the work of opening it in the background (a load calls it for the next
     #: sheet while it checks the one before; a workbook sheet is parsed on a thread)
     prepare: Callable[[], None] = lambda: None
+    #: Give up a prepared sheet that will not be opened (stops its parsing thread)
+    abandon: Callable[[], None] = lambda: None
 
 
 def table_sources(path: Path) -> list[TableSource]:
@@ -296,7 +298,9 @@ def _workbook_sources(path: Path) -> list[TableSource]:
     sources = []
     for i, name in enumerate(names):
         sheet = _Sheet(path, workbook, name, formulas)
-        sources.append(TableSource(path, name, size if i == 0 else 0, sheet.open, sheet.prepare))
+        sources.append(
+            TableSource(path, name, size if i == 0 else 0, sheet.open, sheet.prepare, sheet.abandon)
+        )
     return sources
 
 
@@ -316,6 +320,7 @@ class _Sheet:
         self._parts: SheetParts | None = None
         self._sheet: Any = None
         self._error: BaseException | None = None
+        self._opened = False
 
     def prepare(self) -> None:
         if self._thread is None:
@@ -330,9 +335,17 @@ class _Sheet:
         except BaseException as e:  # raised by open()
             self._error = e
 
+    def abandon(self) -> None:
+        if self._thread is not None and not self._opened:
+            self._opened = True
+            self._thread.join()
+            if self._parts is not None:
+                self._parts.close()
+
     def open(self) -> Table | None:
         from python_calamine import CalamineError
 
+        self._opened = True
         if self._thread is None:
             self._parse()
         else:

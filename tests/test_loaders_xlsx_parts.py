@@ -5,6 +5,7 @@ lowered so that small workbooks written here are cut into many parts."""
 from __future__ import annotations
 
 import datetime
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import xlsxwriter
 
 import loaders.xlsx_parts as xlsx_parts
 from loaders.load import load_files
-from loaders.problems import LoadRejected
+from loaders.problems import LoadError, LoadRejected
 from loaders.reading import table_sources
 
 
@@ -98,7 +99,9 @@ def test_a_sheet_read_in_parts_gives_what_it_gives_whole(
     count = sum(1 for _ in parts)
     parts.close()
     assert count >= 5  # really cut
-    assert xlsx_parts.open_parts(path, "sources") is not None
+    small = xlsx_parts.open_parts(path, "sources")
+    assert small is not None
+    small.close()
     parted = _read(path, by_blocks)
     assert parted == whole
     rows = whole[1][3]
@@ -163,3 +166,22 @@ def test_a_sheet_prepared_on_a_thread_opens_the_same(
         )
         table.close()
     assert prepared == inline
+
+
+def test_a_load_that_fails_stops_the_sheet_it_was_parsing_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CSV row that does not parse ends the load while the workbook sheet after it is
+    being parsed in parts: the parsing thread is stopped, not left waiting."""
+    _cut_small(monkeypatch)
+    csv = tmp_path / "persons.csv"
+    good = "".join(f"k{i:06d},Employee Q{i % 7}\n" for i in range(300))
+    csv.write_text(f'key,name\n{good}k000300,"unclosed" quote\n', encoding="utf-8")
+    book = _write(tmp_path / "book.xlsx")
+    before = set(threading.enumerate())
+    with pytest.raises(LoadError, match="row 302"):
+        load_files([csv, book], None, dry_run=True)
+    left = [
+        t for t in set(threading.enumerate()) - before if t.name in ("xlsx-parts", "sheet-parse")
+    ]
+    assert not left
