@@ -412,11 +412,34 @@ class _Check:
                 stage = self._stage(source, mapping)
                 plan.append((_STAGES.get(stage, 1), order, source, weight))
         plan.sort(key=lambda p: (p[0], p[1]))
+        empty_files: dict[str, bool] = {}
+        try:
+            self._read_plan(plan, mapping, empty_files)
+        except BaseException:
+            for _, _, source, _ in plan:  # a sheet being parsed ahead that will not be read
+                source.abandon()
+            raise
+        for name, empty in empty_files.items():
+            if empty:
+                self.problems.append(
+                    Problem(name, "", None, None, None, "every sheet of the workbook is empty")
+                )
+        self._settle(final=True)
+        self._check_conflicts()
+        self._flush_spill()
+
+    def _read_plan(
+        self,
+        plan: list[tuple[int, int, TableSource, float]],
+        mapping: Mapping_ | None,
+        empty_files: dict[str, bool],
+    ) -> None:
+        """Read every table in the plan's order; the next one is prepared (a workbook
+        sheet parsed on a thread) while this one is checked."""
         total_weight = sum(p[3] for p in plan) or 1.0
         done_weight = 0.0
         current_stage = -1
-        empty_files: dict[str, bool] = {}
-        for rank, _, source, weight in plan:
+        for position, (rank, _, source, weight) in enumerate(plan):
             if rank != current_stage:
                 self._settle(final=False)
                 current_stage = rank
@@ -432,16 +455,10 @@ class _Check:
                 done_weight += weight
                 continue
             empty_files[name] = False
+            if position + 1 < len(plan):  # parsed (a workbook sheet) while this is checked
+                plan[position + 1][2].prepare()
             self._read_table(table, mapping, done_weight / total_weight, weight / total_weight)
             done_weight += weight
-        for name, empty in empty_files.items():
-            if empty:
-                self.problems.append(
-                    Problem(name, "", None, None, None, "every sheet of the workbook is empty")
-                )
-        self._settle(final=True)
-        self._check_conflicts()
-        self._flush_spill()
 
     def _stage(self, source: TableSource, mapping: Mapping_ | None) -> str:
         if mapping is not None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from loaders.problems import LoadError, Problem
+from loaders.xlsx_parts import Part, PartError, SheetParts, open_parts, sheet_members
 
 Cell = str | int | float | bool | date | datetime | time | timedelta | None
 #: A table's rows in lists of up to ``size``: (the first row's number, the rows), the
@@ -80,6 +81,11 @@ class TableSource:
     sheet: str
     size: int  # bytes of the file this sheet is in (for progress), 0 when shared
     open: Callable[[], Table | None]  # None: the sheet is empty
+    #: Start the work of opening it in the background (a load calls it for the next
+    #: sheet while it checks the one before; a workbook sheet is parsed on a thread)
+    prepare: Callable[[], None] = lambda: None
+    #: Give up a prepared sheet that will not be opened (stops its parsing thread)
+    abandon: Callable[[], None] = lambda: None
 
 
 def table_sources(path: Path) -> list[TableSource]:
@@ -291,12 +297,78 @@ def _workbook_sources(path: Path) -> list[TableSource]:
     size = path.stat().st_size
     sources = []
     for i, name in enumerate(names):
-
-        def opener(name: str = name) -> Table | None:
-            return _read_sheet(path, workbook, name, lambda: formulas.cells(name))
-
-        sources.append(TableSource(path, name, size if i == 0 else 0, opener))
+        sheet = _Sheet(path, workbook, name, formulas)
+        sources.append(
+            TableSource(path, name, size if i == 0 else 0, sheet.open, sheet.prepare, sheet.abandon)
+        )
     return sources
+
+
+class _Sheet:
+    """Opens one workbook sheet. :meth:`prepare` starts the parse on a thread (calamine
+    releases the GIL while it parses; a large sheet's parts start coming), so a load can
+    have a sheet parsed while it checks the sheet before. One sheet of a workbook is
+    prepared at a time, and opened only after its preparation: calamine's workbook takes
+    one call at a time."""
+
+    def __init__(self, path: Path, workbook: Any, name: str, scan: _FormulaScan) -> None:
+        self.path = path
+        self.workbook = workbook
+        self.name = name
+        self.scan = scan
+        self._thread: threading.Thread | None = None
+        self._parts: SheetParts | None = None
+        self._sheet: Any = None
+        self._error: BaseException | None = None
+        self._opened = False
+
+    def prepare(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._parse, name="sheet-parse", daemon=True)
+            self._thread.start()
+
+    def _parse(self) -> None:
+        try:
+            self._parts = open_parts(self.path, self.name)
+            if self._parts is None:
+                self._sheet = self.workbook.get_sheet_by_name(self.name)
+        except BaseException as e:  # raised by open()
+            self._error = e
+
+    def abandon(self) -> None:
+        if self._thread is not None and not self._opened:
+            self._opened = True
+            self._thread.join()
+            if self._parts is not None:
+                self._parts.close()
+
+    def open(self) -> Table | None:
+        from python_calamine import CalamineError
+
+        self._opened = True
+        if self._thread is None:
+            self._parse()
+        else:
+            self._thread.join()
+        if isinstance(self._error, CalamineError | ValueError):
+            raise LoadError(f"{self.path} [{self.name}]: cannot read the sheet: {self._error}")
+        if self._error is not None:
+            raise self._error
+        if self._parts is not None:
+            return _read_parts(self.path, self.name, self._parts, self.scan)
+        return _read_sheet(self.path, self._sheet, self.name, self.scan)
+
+
+Merge = tuple[tuple[int, int], tuple[int, int]]  # (first row, col), (last row, col); from 0
+
+
+@dataclass
+class _Scan:
+    """What a sheet's scan found: its formula cells, and (XLSX) its merged ranges, which
+    a sheet read in parts (:mod:`loaders.xlsx_parts`) does not get from calamine."""
+
+    formulas: dict[str, list[str]] = field(default_factory=dict)  # by sheet name
+    merges: dict[str, list[Merge]] = field(default_factory=dict)
 
 
 class _FormulaScan:
@@ -318,15 +390,22 @@ class _FormulaScan:
         else:
             self._jobs[None] = _Job(path, None)
 
+    def result(self, sheet: str) -> _Scan:
+        job = self._jobs.get(sheet) or self._jobs.get(None)
+        return _Scan() if job is None else job.result()
+
     def cells(self, sheet: str) -> list[str]:
         """The formula cells of a sheet (waits for its scan)."""
-        job = self._jobs.get(sheet) or self._jobs.get(None)
-        return [] if job is None else job.result().get(sheet, [])
+        return self.result(sheet).formulas.get(sheet, [])
+
+    def merges(self, sheet: str) -> list[Merge]:
+        """The merged ranges of an XLSX sheet (waits for its scan)."""
+        return self.result(sheet).merges.get(sheet, [])
 
 
 class _Job:
     def __init__(self, path: Path, sheet: str | None) -> None:
-        self._found: dict[str, list[str]] = {}
+        self._found = _Scan()
         self._error: BaseException | None = None
         self._thread = threading.Thread(
             target=self._scan, args=(path, sheet), name="formula-scan", daemon=True
@@ -335,27 +414,20 @@ class _Job:
 
     def _scan(self, path: Path, sheet: str | None) -> None:
         try:
-            self._found = _formula_cells(path, sheet)
+            self._found = _scan_workbook(path, sheet)
         except BaseException as e:  # raised where the result is asked for
             self._error = e
 
-    def result(self) -> dict[str, list[str]]:
+    def result(self) -> _Scan:
         self._thread.join()
         if self._error is not None:
             raise self._error
         return self._found
 
 
-def _read_sheet(
-    path: Path, workbook: Any, name: str, formula_cells: Callable[[], list[str]]
-) -> Table | None:
-    from python_calamine import CalamineError
-
-    try:
-        sheet = workbook.get_sheet_by_name(name)
-    except (CalamineError, ValueError) as e:
-        raise LoadError(f"{path} [{name}]: cannot read the sheet: {e}") from None
-    formulas = formula_cells()
+def _read_sheet(path: Path, sheet: Any, name: str, scan: _FormulaScan) -> Table | None:
+    """A sheet parsed whole by calamine (``sheet``), as a table."""
+    formulas = scan.cells(name)
     if sheet.height == 0:
         return None
     start_row, start_col = sheet.start or (0, 0)
@@ -374,9 +446,123 @@ def _read_sheet(
     pad: list[Cell] = [None] * start_col
     headers = [("" if c is None else str(c)).strip() for c in pad + list(header_cells)]
     header_row = start_row + 1
+    problems = _sheet_problems(path, name, start_row, sheet.merged_cell_ranges or [], formulas)
+    total: int = max(int(sheet.height) - 1, 1)
+
+    state: dict[str, int] = {"done": 0}
+
+    def rows(first: int = start_row + 2) -> Iterator[tuple[int, list[Cell]]]:
+        padded = row_iter if not pad else (pad + cells for cells in row_iter)
+        numbered = zip(itertools.count(first), padded)
+        # handed on in batches: counting rows for progress one by one costs more than
+        # the rest of reading them
+        while batch := list(itertools.islice(numbered, _ROW_BATCH)):
+            state["done"] += len(batch)
+            yield from batch
+
+    def blocks(count: int, first: int = start_row + 2) -> Iterator[tuple[int, list[list[Cell]]]]:
+        padded = row_iter if not pad else (pad + cells for cells in row_iter)
+        while block := list(itertools.islice(padded, count)):
+            state["done"] += len(block)
+            yield first, block
+            first += len(block)
+
+    def progress() -> float:
+        return float(state["done"] / total)
+
+    return Table(path, name, headers, header_row, rows(), problems, progress, blocks=blocks)
+
+
+def _read_parts(path: Path, name: str, parts: SheetParts, scan: _FormulaScan) -> Table | None:
+    """:func:`_read_sheet` for a large XLSX sheet read in parts (:mod:`loaders.xlsx_parts`):
+    the same header, rows, row numbers and problems, the rows of each part padded to the
+    columns the whole sheet's would have (blank cells left of a part's first cell, and up
+    to the header's width)."""
+
+    def failed(e: PartError) -> LoadError:
+        return LoadError(f"{path} [{name}]: cannot read the sheet: {e}")
+
+    found = iter(parts)
+    try:
+        formulas, merges = scan.cells(name), scan.merges(name)
+        first = next((part for part in found if part.rows), None)
+    except PartError as e:
+        parts.close()
+        raise failed(e) from None
+    if first is None:
+        parts.close()
+        return None
+    start_row, start_col = first.first_row, first.first_col
+    pad: list[Cell] = [None] * start_col
+    headers = [("" if c is None else str(c)).strip() for c in pad + list(first.rows[0])]
+    width = len(headers)
+    problems = _sheet_problems(path, name, start_row, merges, formulas)
+
+    def padded(part: Part) -> tuple[int, list[list[Cell]]]:
+        """(the number of the part's first row, its rows as the whole sheet's would be)."""
+        rows: list[list[Cell]] = part.rows
+        if part.first_col:
+            left: list[Cell] = [None] * min(part.first_col, start_col)
+            left += [""] * (part.first_col - start_col)
+            rows = [left + row for row in rows]
+        if rows and len(rows[0]) < width:
+            right: list[Cell] = [""] * (width - len(rows[0]))
+            rows = [row + right for row in rows]
+        return part.first_row + 1, rows
+
+    blank: list[Cell] = pad + [""] * (width - start_col)
+
+    def each() -> Iterator[tuple[int, list[list[Cell]]]]:
+        try:
+            number, rows = padded(first)
+            yield number + 1, rows[1:]
+            following = number + len(rows)
+            for part in found:
+                if not part.rows:
+                    continue
+                number, rows = padded(part)
+                # blank rows between parts (each part starts and ends with a cell): read
+                # whole, they are rows too, and one may hold a problem (a formula)
+                for at in range(following, number, _ROW_BATCH):
+                    yield at, [blank.copy() for _ in range(min(number - at, _ROW_BATCH))]
+                yield number, rows
+                following = number + len(rows)
+        except PartError as e:
+            raise failed(e) from None
+        finally:
+            parts.close()
+
+    def rows() -> Iterator[tuple[int, list[Cell]]]:
+        for number, some in each():
+            yield from zip(itertools.count(number), some)
+
+    def blocks(count: int) -> Iterator[tuple[int, list[list[Cell]]]]:
+        for number, some in each():
+            for at in range(0, len(some), count):
+                yield number + at, some[at : at + count]
+
+    return Table(
+        path,
+        name,
+        headers,
+        start_row + 1,
+        rows(),
+        problems,
+        parts.progress,
+        close=parts.close,
+        blocks=blocks,
+    )
+
+
+def _sheet_problems(
+    path: Path, name: str, start_row: int, merges: list[Merge], formulas: list[str]
+) -> list[Problem]:
+    """What is wrong with a workbook sheet as a whole, or with single rows of it, found
+    when it is opened: merged cells (of the header, or across rows) and formulas."""
+    header_row = start_row + 1
     problems: list[Problem] = []
     merged_rows: dict[int, str] = {}
-    for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or []:
+    for (r0, c0), (r1, c1) in merges:
         span = f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"
         if r0 <= start_row <= r1:
             problems.append(
@@ -420,30 +606,7 @@ def _read_sheet(
                 "and fill every row",
             )
         )
-    total: int = max(int(sheet.height) - 1, 1)
-
-    state: dict[str, int] = {"done": 0}
-
-    def rows(first: int = start_row + 2) -> Iterator[tuple[int, list[Cell]]]:
-        padded = row_iter if not pad else (pad + cells for cells in row_iter)
-        numbered = zip(itertools.count(first), padded)
-        # handed on in batches: counting rows for progress one by one costs more than
-        # the rest of reading them
-        while batch := list(itertools.islice(numbered, _ROW_BATCH)):
-            state["done"] += len(batch)
-            yield from batch
-
-    def blocks(count: int, first: int = start_row + 2) -> Iterator[tuple[int, list[list[Cell]]]]:
-        padded = row_iter if not pad else (pad + cells for cells in row_iter)
-        while block := list(itertools.islice(padded, count)):
-            state["done"] += len(block)
-            yield first, block
-            first += len(block)
-
-    def progress() -> float:
-        return float(state["done"] / total)
-
-    return Table(path, name, headers, header_row, rows(), problems, progress, blocks=blocks)
+    return problems
 
 
 def _blank_row(cells: list[Cell]) -> bool:
@@ -465,9 +628,9 @@ def _cell_row(ref: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _formula_cells(path: Path, sheet: str | None = None) -> dict[str, list[str]]:
-    """Formula cells by sheet name (XLSX and ODS; XLS is not checked); of XLSX, only
-    those of ``sheet`` when one is named.
+def _scan_workbook(path: Path, sheet: str | None = None) -> _Scan:
+    """Formula cells by sheet name (XLSX and ODS; XLS is not checked), and XLSX's merged
+    ranges; of XLSX, only those of ``sheet`` when one is named.
 
     calamine reads a formula's cached result, which may be stale or missing (files written
     by programs that do not calculate hold 0), so a formula is refused, not guessed at.
@@ -476,20 +639,35 @@ def _formula_cells(path: Path, sheet: str | None = None) -> dict[str, list[str]]
     try:
         with zipfile.ZipFile(path) as z:
             if suffix in (".xlsx", ".xlsm"):
-                return _xlsx_formulas(z, sheet)
+                return _xlsx_scan(z, sheet)
             if suffix == ".ods":
-                return _ods_formulas(z)
+                return _Scan(_ods_formulas(z))
     except (zipfile.BadZipFile, KeyError, OSError):
-        return {}
-    return {}
+        return _Scan()
+    return _Scan()
 
 
-def _contains(z: zipfile.ZipFile, member: str, pattern: re.Pattern[bytes], hint: bytes) -> bool:
+def _formula_cells(path: Path, sheet: str | None = None) -> dict[str, list[str]]:
+    """The formula cells of :func:`_scan_workbook`."""
+    return _scan_workbook(path, sheet).formulas
+
+
+def _contains(
+    z: zipfile.ZipFile,
+    member: str,
+    pattern: re.Pattern[bytes],
+    hint: bytes,
+    merges: list[bytes] | None = None,
+) -> bool:
     """Whether the member holds ``pattern`` (one pass over it, 1 MB at a time). ``hint``,
     a part of every match, is looked for first: a plain search of the bytes is several
-    times faster than the regular expression, and most members have no match at all."""
+    times faster than the regular expression, and most members have no match at all.
+
+    ``merges``, if given, gets the ``ref`` of every XLSX merged range met on the way (all
+    of them when the answer is False: they come after the rows)."""
     overlap = 64  # longer than any match: a match cut by a read is found across the cut
     tail = b""
+    carry = b""  # the end of the last read after its last merged range
     with z.open(member) as f:
         while chunk := f.read(1 << 20):
             if hint in chunk and pattern.search(chunk):
@@ -497,41 +675,65 @@ def _contains(z: zipfile.ZipFile, member: str, pattern: re.Pattern[bytes], hint:
             if tail and pattern.search(tail + chunk[:overlap]):
                 return True
             tail = chunk[-overlap:]
+            if merges is not None:
+                if b"<mergeCell " in chunk or b"<mergeCell " in carry + chunk[:overlap]:
+                    text = carry + chunk
+                    last = 0
+                    for m in _XLSX_MERGE.finditer(text):
+                        merges.append(m.group(1))
+                        last = m.end()
+                    carry = text[max(len(text) - overlap, last) :]
+                else:
+                    carry = chunk[-overlap:]
     return False
 
 
 _XLSX_FORMULA = re.compile(rb"<f[ >]")  # a formula element, <f> or <f attributes>
+_XLSX_MERGE = re.compile(rb'<mergeCell ref="([A-Za-z]+[0-9]+(?::[A-Za-z]+[0-9]+)?)"')
 _ODS_FORMULA = re.compile(rb"table:formula")
 
 
-def _xlsx_formulas(z: zipfile.ZipFile, only: str | None = None) -> dict[str, list[str]]:
+def _xlsx_scan(z: zipfile.ZipFile, only: str | None = None) -> _Scan:
     import xml.etree.ElementTree as ET
 
-    ns = {
-        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    }
-    book = ET.fromstring(z.read("xl/workbook.xml"))
-    rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target", "") for r in rels}
-    found: dict[str, list[str]] = {}
-    for sheet in book.iterfind("m:sheets/m:sheet", ns):
-        if only is not None and sheet.get("name", "") != only:
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    names = set(z.namelist())
+    found = _Scan()
+    for name, member in sheet_members(z).items():
+        if (only is not None and name != only) or member not in names:
             continue
-        target = targets.get(sheet.get(f"{{{ns['r']}}}id"), "")
-        member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        if member not in z.namelist() or not _contains(z, member, _XLSX_FORMULA, b"<f"):
-            continue
-        cells: list[str] = []
-        with z.open(member) as f:
-            for _, elem in ET.iterparse(f):
-                if elem.tag == f"{{{ns['m']}}}c":
-                    if elem.find("m:f", ns) is not None:
-                        cells.append(elem.get("r", "?"))
-                    elem.clear()
-        if cells:
-            found[sheet.get("name", "")] = cells
+        refs: list[bytes] = []
+        if _contains(z, member, _XLSX_FORMULA, b"<f", refs):
+            cells: list[str] = []
+            refs = []
+            with z.open(member) as f:
+                for _, elem in ET.iterparse(f):
+                    if elem.tag == f"{main}c":
+                        if elem.find(f"{main}f") is not None:
+                            cells.append(elem.get("r", "?"))
+                        elem.clear()
+                    elif elem.tag == f"{main}mergeCell":
+                        refs.append(elem.get("ref", "").encode())
+            if cells:
+                found.formulas[name] = cells
+        merges = [m for m in map(_merge_range, refs) if m is not None]
+        if merges:
+            found.merges[name] = merges
     return found
+
+
+def _merge_range(ref: bytes) -> Merge | None:
+    """``b"B2:C4"`` as calamine gives a merged range: ((1, 1), (3, 2))."""
+    ends = []
+    for cell in ref.decode("ascii", "replace").split(":"):
+        m = re.fullmatch(r"([A-Za-z]+)([0-9]+)", cell)
+        if m is None:
+            return None
+        col = 0
+        for letter in m.group(1).upper():
+            col = col * 26 + ord(letter) - 64
+        ends.append((int(m.group(2)) - 1, col - 1))
+    return (ends[0], ends[-1])
 
 
 def _ods_formulas(z: zipfile.ZipFile) -> dict[str, list[str]]:
