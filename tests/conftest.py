@@ -40,6 +40,9 @@ class Neo4jConnection:
     uri: str
     user: str | None = None
     password: str | None = None
+    #: the test server's key and self-signed certificate (Bolt takes TLS too); None for
+    #: a server named by NEO4J_URI
+    tls_dir: Path | None = None
 
     @property
     def auth(self) -> tuple[str, str] | None:
@@ -69,14 +72,14 @@ def neo4j_connection() -> Iterator[Neo4jConnection]:
         return
     server = None
     try:
-        server = launcher.Neo4jTestServer()
+        server = launcher.Neo4jTestServer(tls=True)
         server.start()
     except Exception as e:  # any failure to build or start is reported the same way
         if server is not None:
             server.close()
         _cannot_start(f"{type(e).__name__}: {e}")
     try:
-        yield Neo4jConnection(server.uri)
+        yield Neo4jConnection(server.uri, tls_dir=server.tls_dir)
     finally:
         server.close()
 

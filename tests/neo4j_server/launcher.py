@@ -204,6 +204,7 @@ class Neo4jTestServer:
         extra_jvm_flags: tuple[str, ...] = (),
         quick_start: bool = True,
         settings: Mapping[str, str] | None = None,
+        tls: bool = False,
     ) -> None:
         self._owns_home = home is None
         self.home = (
@@ -218,6 +219,9 @@ class Neo4jTestServer:
         self.extra_jvm_flags = extra_jvm_flags
         self.quick_start = quick_start
         self.settings = dict(settings or {})
+        #: Bolt also accepts TLS, with a self-signed certificate for 127.0.0.1 made at the
+        #: first start (``tls_dir``): for the ``bolt+ssc`` / ``bolt+s`` URL forms
+        self.tls = tls
         self.startup_seconds: float | None = None
         self._process: subprocess.Popen[str] | None = None
         self._output: collections.deque[str] = collections.deque(maxlen=200)
@@ -233,6 +237,11 @@ class Neo4jTestServer:
         if not self.port:
             raise Neo4jServerError("the server has not been started yet")
         return f"bolt://127.0.0.1:{self.port}"
+
+    @property
+    def tls_dir(self) -> Path:
+        """The server's key and certificate (``private.key``, ``public.crt``)."""
+        return self.home / "tls"
 
     @property
     def pid(self) -> int | None:
@@ -272,6 +281,7 @@ class Neo4jTestServer:
             str(self.port),
             str(self.pagecache_mb),
             *config,
+            *(["--tls", str(self.tls_dir)] if self.tls else []),
             "--exit-on-stdin-eof",
         ]
 
@@ -286,6 +296,8 @@ class Neo4jTestServer:
         ensure_built()
         if self.settings:
             self._write_settings()
+        if self.tls:
+            self._make_certificate()
         self._output.clear()
         self._ready.clear()
         began = time.monotonic()
@@ -385,6 +397,27 @@ class Neo4jTestServer:
             lines.append(f"{name}={value}\n")
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "test-server.conf").write_text("".join(lines), encoding="utf-8")
+
+    def _make_certificate(self) -> None:
+        """A self-signed key and certificate for 127.0.0.1 (once per home), by ``openssl``."""
+        key, cert = self.tls_dir / "private.key", self.tls_dir / "public.crt"
+        if key.exists() and cert.exists():
+            return
+        self.tls_dir.mkdir(parents=True, exist_ok=True)
+        openssl = shutil.which("openssl")
+        if openssl is None:
+            raise Neo4jServerError("a TLS test server needs the openssl command (apt: openssl)")
+        done = subprocess.run(
+            [
+                openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                "-keyout", str(key), "-out", str(cert),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise Neo4jServerError(f"openssl could not make a certificate: {done.stderr.strip()}")
 
     def _read_output(self, stream: IO[str], log_file: IO[str]) -> None:
         with log_file:

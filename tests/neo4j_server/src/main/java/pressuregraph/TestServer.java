@@ -19,6 +19,9 @@ import org.neo4j.configuration.connectors.ConnectorType;
 import org.neo4j.configuration.connectors.HttpConnector;
 import org.neo4j.configuration.connectors.HttpsConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
+import org.neo4j.configuration.ssl.ClientAuth;
+import org.neo4j.configuration.ssl.SslPolicyConfig;
+import org.neo4j.configuration.ssl.SslPolicyScope;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
 import org.neo4j.graphdb.GraphDatabaseService;
@@ -29,13 +32,18 @@ import org.neo4j.kernel.internal.GraphDatabaseAPI;
 /**
  * Runs an embedded Neo4j Community DBMS with only the Bolt connector, for tests.
  *
- * <p>Usage: {@code TestServer HOME_DIR PORT [PAGECACHE_MB] [--config FILE] [--exit-on-stdin-eof]}
+ * <p>Usage: {@code TestServer HOME_DIR PORT [PAGECACHE_MB] [--config FILE] [--tls DIR]
+ * [--exit-on-stdin-eof]}
  *
  * <p>HOME_DIR holds the store, transaction logs and Neo4j's own log files (nothing is logged to
  * stdout). PORT 0 lets the OS pick a free port. Once Bolt answers a protocol handshake, exactly
  * one line {@code NEO4J READY bolt://127.0.0.1:PORT} is printed on stdout. SIGTERM (or SIGINT)
  * shuts the DBMS down cleanly; with {@code --exit-on-stdin-eof} the server also shuts down when
  * its standard input closes (so it never outlives the test process that started it).
+ *
+ * <p>{@code --tls DIR} makes Bolt accept TLS as well as plain connections, with the key and
+ * certificate in DIR ({@code private.key}, {@code public.crt}, PEM): the tests of the
+ * {@code bolt+s} / {@code bolt+ssc} URL forms connect through it.
  */
 public final class TestServer {
     private static final String HOST = "127.0.0.1";
@@ -47,7 +55,7 @@ public final class TestServer {
         if (args.length < 2) {
             System.err.println(
                     "usage: TestServer HOME_DIR PORT [PAGECACHE_MB] [--config FILE]"
-                    + " [--exit-on-stdin-eof]");
+                    + " [--tls DIR] [--exit-on-stdin-eof]");
             System.exit(2);
         }
         Path home = Path.of(args[0]).toAbsolutePath();
@@ -55,11 +63,14 @@ public final class TestServer {
         long pageCacheMb = 256;
         boolean exitOnStdinEof = false;
         Path configFile = null;
+        Path tlsDir = null;
         for (int i = 2; i < args.length; i++) {
             if (args[i].equals("--exit-on-stdin-eof")) {
                 exitOnStdinEof = true;
             } else if (args[i].equals("--config") && i + 1 < args.length) {
                 configFile = Path.of(args[++i]).toAbsolutePath();
+            } else if (args[i].equals("--tls") && i + 1 < args.length) {
+                tlsDir = Path.of(args[++i]).toAbsolutePath();
             } else {
                 pageCacheMb = Long.parseLong(args[i]);
             }
@@ -72,7 +83,7 @@ public final class TestServer {
             // Extra settings (neo4j.conf syntax); the ones set below always win.
             builder.loadPropertiesFromFile(configFile);
         }
-        DatabaseManagementService service = builder
+        builder
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress(HOST, port))
                 .setConfig(BoltConnector.advertised_address, new SocketAddress(HOST, port))
@@ -88,8 +99,17 @@ public final class TestServer {
                 .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 0)
                 .setConfig(
                         GraphDatabaseInternalSettings.netty_server_shutdown_timeout,
-                        Duration.ofSeconds(5))
-                .build();
+                        Duration.ofSeconds(5));
+        if (tlsDir != null) {
+            // OPTIONAL, not REQUIRED: the readiness check below speaks plain Bolt.
+            SslPolicyConfig bolt = SslPolicyConfig.forScope(SslPolicyScope.BOLT);
+            builder
+                    .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.OPTIONAL)
+                    .setConfig(bolt.enabled, true)
+                    .setConfig(bolt.base_directory, tlsDir)
+                    .setConfig(bolt.client_auth, ClientAuth.NONE);
+        }
+        DatabaseManagementService service = builder.build();
 
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
