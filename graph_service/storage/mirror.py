@@ -16,6 +16,8 @@ KIND_CODES = {k.name: i for i, k in enumerate(NODE_KINDS)}
 KIND_NAMES = [k.name for k in NODE_KINDS]
 TYPE_CODES = {r.name: i for i, r in enumerate(RELATIONSHIP_TYPES)}
 TYPE_NAMES = [r.name for r in RELATIONSHIP_TYPES]
+#: ids resolved together by :meth:`GraphMirror.positions` when they may be a run
+_RUN = 512
 
 
 class GraphMirror:
@@ -47,6 +49,29 @@ class GraphMirror:
         self.index.update(zip(node_ids, range(start, start + len(node_ids)), strict=True))
         self.ids.extend(node_ids)
         self.kinds.extend(map(KIND_CODES.__getitem__, kinds))
+
+    def positions(self, node_ids: list[str]) -> list[int]:
+        """The positions of these ids (a ``KeyError`` names one that is not here).
+
+        A run of ids that follow each other in the mirror (relationships written in the
+        order of their sources, as a staff list gives one ``WORKS_AT`` per person row)
+        is resolved by one look-up and a comparison of the run with the mirror's ids,
+        which lie in memory in that same order; other ids are looked up one by one.
+        Each look-up in a dict of a million ids is a random read or three (slot, entry,
+        key), about 1 µs; the comparison reads memory in order (measured at 1M nodes:
+        the benchmark's 2M sources cost ~1 s of CPU by look-ups, see ``bench_store.py``).
+        """
+        index, ids = self.index, self.ids
+        lookup = index.__getitem__
+        out: list[int] = []
+        for start in range(0, len(node_ids), _RUN):
+            run = node_ids[start : start + _RUN]
+            first = index.get(run[0])
+            if first is not None and ids[first : first + len(run)] == run:
+                out.extend(range(first, first + len(run)))
+            else:
+                out.extend(map(lookup, run))
+        return out
 
     def add_relationships(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
         """Add (source, type, target, key) relationships that are new to the store."""

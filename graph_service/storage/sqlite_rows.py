@@ -106,12 +106,15 @@ def _new_node_columns(rows: list[NodeRow], first: int) -> list[Sequence[Any]]:
     ]
 
 
-def _endpoints(index: dict[str, int], rows: list[RelRow]) -> tuple[list[int], list[int]]:
+def _endpoints(mirror: GraphMirror, rows: list[RelRow]) -> tuple[list[int], list[int]]:
     """The source and target rowids of these relationships; a :class:`StoreError`
     names endpoints that do not exist."""
-    position = index.__getitem__
+    index = mirror.index
     try:
-        return list(map(position, map(_first, rows))), list(map(position, map(_third, rows)))
+        return (
+            mirror.positions(list(map(_first, rows))),
+            mirror.positions(list(map(_third, rows))),
+        )
     except KeyError:
         missing = sorted({e for r in rows for e in (r[0], r[2]) if e not in index})
         shown = ", ".join(missing[:10])
@@ -348,7 +351,7 @@ def write_relationships(
     if fill is not None and fill.seen is not None:
         hashes = set(map(hash, map(_identity, rows)))  # of (source id, type, target id, key)
         if len(hashes) == len(rows) and fill.seen.isdisjoint(hashes):
-            src, dst = _insert_new_relationships(inserter, index, rows)
+            src, dst = _insert_new_relationships(inserter, mirror, rows)
             fill.seen |= hashes
             types = list(map(_second, rows))
             mirror.extend_edges(src, dst, types)
@@ -357,7 +360,7 @@ def write_relationships(
         fill.restore_rel_index()
     batch = dedupe_relationships(rows)
     unique = list(batch.values())
-    all_rows = list(zip(*_rel_columns(unique, *_endpoints(index, unique)), strict=True))
+    all_rows = list(zip(*_rel_columns(unique, *_endpoints(mirror, unique)), strict=True))
     new_rows, existing = _insert_relationships(db, mirror, all_rows)
     mirror.extend_edges(
         list(map(_first, new_rows)), list(map(_third, new_rows)), list(map(_second, new_rows))
@@ -384,12 +387,12 @@ def write_relationships(
 
 
 def _insert_new_relationships(
-    inserter: Inserter, index: dict[str, int], rows: list[RelRow]
+    inserter: Inserter, mirror: GraphMirror, rows: list[RelRow]
 ) -> tuple[list[int], list[int]]:
     """Insert relationships known to be new, a slice at a time; their source and
     target rowids. Every endpoint is looked up before anything is inserted, so a batch
     that names a node that does not exist writes none of its relationships."""
-    src, dst = _endpoints(index, rows)
+    src, dst = _endpoints(mirror, rows)
     for start in range(0, len(rows), _SLICE):
         end = start + _SLICE
         inserter.insert(_REL_HEAD, _rel_columns(rows[start:end], src[start:end], dst[start:end]))
