@@ -54,3 +54,28 @@ def test_positions_raise_key_error_for_an_id_not_in_the_mirror_even_inside_a_run
         m.positions(ids)
     with pytest.raises(KeyError, match="Person:nobody"):
         m.positions(["Person:nobody", *ids[:3]])
+
+
+def test_claim_appends_ids_that_are_all_new_and_different() -> None:
+    m = mirror_of(3)
+    assert m.claim([fresh(3), fresh(4)], ["Person", "Person"])
+    assert m.ids[3:] == ["Person:p3", "Person:p4"]
+    assert m.positions([fresh(4), fresh(0)]) == [4, 0]
+    assert len(m.kinds) == 5
+
+
+@pytest.mark.parametrize("optimistic_first", [True, False])
+def test_claim_of_a_stored_or_repeated_id_changes_nothing(optimistic_first: bool) -> None:
+    m = mirror_of(4)
+    if not optimistic_first:  # a refused claim turns the mirror to checking first
+        assert not m.claim([fresh(1)], ["Person"])
+    before = dict(m.index)
+    # one id stored already (its position must survive), one new
+    assert not m.claim([fresh(9), fresh(2)], ["Person", "Person"])
+    # an id repeated within the batch
+    assert not m.claim([fresh(7), fresh(7)], ["Person", "Person"])
+    assert m.index == before
+    assert m.ids == [f"Person:p{i}" for i in range(4)]
+    assert len(m.kinds) == 4
+    assert m.claim([fresh(7), fresh(8)], ["Person", "Person"])  # new ones still go in
+    assert m.positions([fresh(2), fresh(8)]) == [2, 5]

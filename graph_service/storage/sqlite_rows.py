@@ -294,7 +294,9 @@ def write_nodes(
     batch: dict[str, NodeRow] = {}
     repeats: list[NodeRow] = []  # of stored nodes
     existing: dict[str, Node] = {}  # the stored nodes that the repeats may change
-    if len(set(node_ids)) == len(rows) and index.keys().isdisjoint(node_ids):
+    first = len(mirror.ids)
+    kinds = list(map(_second, rows))
+    if mirror.claim(node_ids, kinds):
         created = rows
     else:
         batch = dedupe_nodes(rows)
@@ -302,13 +304,11 @@ def write_nodes(
         if repeats:
             existing = fetch_nodes(db, mirror, repeats)
         created = [r for r in batch.values() if r[0] not in index]
-        node_ids = list(map(_first, created))
-    first = len(mirror.ids)
+        kinds = list(map(_second, created))
+        mirror.extend_nodes(list(map(_first, created)), kinds)
     for start in range(0, len(created), _SLICE):
         part = created[start : start + _SLICE]
         inserter.insert(_NODE_HEAD, _new_node_columns(part, first + start))
-    kinds = list(map(_second, created))
-    mirror.extend_nodes(node_ids, kinds)
     outcomes: Counter[tuple[str, str]] = Counter(
         {("created", k): n for k, n in Counter(kinds).items()}
     )
