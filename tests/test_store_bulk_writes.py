@@ -112,6 +112,26 @@ def test_a_bulk_fill_keeps_ids_and_relationships_unique_across_batches(tmp_path:
     store.close()
 
 
+def test_a_bulk_fill_goes_on_after_a_batch_refused_for_a_missing_end(tmp_path: Path) -> None:
+    """A batch naming a node that does not exist writes none of its relationships; the
+    load may go on, and those relationships, sent again once the node exists, are
+    created once (the refused batch left no trace but a slower path), then merged."""
+    store = SqliteStore(tmp_path / "g.db")
+    with store.transaction(bulk=True):
+        store.upsert(sources())
+        store.upsert([inst(1), person(1)])
+        with pytest.raises(StoreError, match="Person:p2"):
+            store.upsert([], [works(1, 1), works(2, 1)])
+        store.upsert([person(2)])
+        again = store.upsert([], [works(1, 1), works(2, 1)])
+        repeat = store.upsert([], [works(2, 1, S2)])
+    assert again.created == {"WORKS_AT": 2}
+    assert repeat.updated == {"WORKS_AT": 1} and not repeat.created
+    assert [r.source for r in store.relationships_of([inst(1).id])] == ["Person:p1", "Person:p2"]
+    assert store.stats().relationship_count == 2
+    store.close()
+
+
 def test_a_failed_bulk_fill_leaves_the_file_and_its_indexes_as_they_were(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "g.db")
     store.upsert(sources())

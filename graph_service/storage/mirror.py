@@ -16,6 +16,8 @@ KIND_CODES = {k.name: i for i, k in enumerate(NODE_KINDS)}
 KIND_NAMES = [k.name for k in NODE_KINDS]
 TYPE_CODES = {r.name: i for i, r in enumerate(RELATIONSHIP_TYPES)}
 TYPE_NAMES = [r.name for r in RELATIONSHIP_TYPES]
+#: ids resolved together by :meth:`GraphMirror.positions` when they may be a run
+_RUN = 512
 
 
 class GraphMirror:
@@ -28,6 +30,8 @@ class GraphMirror:
         self.src = array("i")
         self.dst = array("i")
         self.type = array("b")
+        #: whether :meth:`claim` adds first and checks after (see there)
+        self._optimistic = True
 
     def __contains__(self, node_id: object) -> bool:
         return node_id in self.index
@@ -47,6 +51,69 @@ class GraphMirror:
         self.index.update(zip(node_ids, range(start, start + len(node_ids)), strict=True))
         self.ids.extend(node_ids)
         self.kinds.extend(map(KIND_CODES.__getitem__, kinds))
+
+    def positions(self, node_ids: list[str]) -> list[int]:
+        """The positions of these ids (a ``KeyError`` names one that is not here).
+
+        A run of ids that follow each other in the mirror (relationships written in the
+        order of their sources, as a staff list gives one ``WORKS_AT`` per person row)
+        is resolved by one look-up and a comparison of the run with the mirror's ids,
+        which lie in memory in that same order; other ids are looked up one by one.
+        Each look-up in a dict of a million ids is a random read or three (slot, entry,
+        key), about 1 µs; the comparison reads memory in order (measured at 1M nodes:
+        the benchmark's 2M sources cost ~1 s of CPU by look-ups, see ``bench_store.py``).
+        """
+        index, ids = self.index, self.ids
+        lookup = index.__getitem__
+        out: list[int] = []
+        for start in range(0, len(node_ids), _RUN):
+            run = node_ids[start : start + _RUN]
+            first = index.get(run[0])
+            if first is not None and ids[first : first + len(run)] == run:
+                out.extend(range(first, first + len(run)))
+            else:
+                out.extend(map(lookup, run))
+        return out
+
+    def claim(self, node_ids: list[str], kinds: list[str]) -> bool:
+        """Append these nodes if their ids are all new and all different, and say so;
+        else change nothing and return False.
+
+        Ids are added first and checked after (the dict grew by one per id, or some
+        were there already or repeated): checking first cost a second random probe of
+        a dict of up to a million ids per new node, ~0.6 s of CPU at 1M nodes. The
+        first batch that repeats an id is undone by a scan of the ids (its old
+        positions were overwritten), and from then on this mirror checks first, so a
+        re-load pays for the scan once, not per batch.
+        """
+        index, ids = self.index, self.ids
+        start = len(ids)
+        positions = range(start, start + len(node_ids))
+        if self._optimistic:
+            index.update(zip(node_ids, positions, strict=True))
+            if len(index) - start != len(node_ids):
+                self._undo_claim(node_ids, start)
+                self._optimistic = False
+                return False
+        elif len(set(node_ids)) == len(node_ids) and index.keys().isdisjoint(node_ids):
+            index.update(zip(node_ids, positions, strict=True))
+        else:
+            return False
+        ids.extend(node_ids)
+        self.kinds.extend(map(KIND_CODES.__getitem__, kinds))
+        return True
+
+    def _undo_claim(self, node_ids: list[str], start: int) -> None:
+        """Put the index back as it was before ``node_ids`` were added from ``start``."""
+        index, ids = self.index, self.ids
+        claimed = set(node_ids)
+        for node_id in claimed:
+            del index[node_id]
+        for position, node_id in enumerate(ids):  # those that were here keep theirs
+            if node_id in claimed:
+                index[node_id] = position
+        if len(index) != start:
+            raise AssertionError(f"mirror index has {len(index)} ids after an undo, not {start}")
 
     def add_relationships(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
         """Add (source, type, target, key) relationships that are new to the store."""

@@ -106,12 +106,15 @@ def _new_node_columns(rows: list[NodeRow], first: int) -> list[Sequence[Any]]:
     ]
 
 
-def _endpoints(index: dict[str, int], rows: list[RelRow]) -> tuple[list[int], list[int]]:
+def _endpoints(mirror: GraphMirror, rows: list[RelRow]) -> tuple[list[int], list[int]]:
     """The source and target rowids of these relationships; a :class:`StoreError`
     names endpoints that do not exist."""
-    position = index.__getitem__
+    index = mirror.index
     try:
-        return list(map(position, map(_first, rows))), list(map(position, map(_third, rows)))
+        return (
+            mirror.positions(list(map(_first, rows))),
+            mirror.positions(list(map(_third, rows))),
+        )
     except KeyError:
         missing = sorted({e for r in rows for e in (r[0], r[2]) if e not in index})
         shown = ", ".join(missing[:10])
@@ -291,7 +294,9 @@ def write_nodes(
     batch: dict[str, NodeRow] = {}
     repeats: list[NodeRow] = []  # of stored nodes
     existing: dict[str, Node] = {}  # the stored nodes that the repeats may change
-    if len(set(node_ids)) == len(rows) and index.keys().isdisjoint(node_ids):
+    first = len(mirror.ids)
+    kinds = list(map(_second, rows))
+    if mirror.claim(node_ids, kinds):
         created = rows
     else:
         batch = dedupe_nodes(rows)
@@ -299,13 +304,11 @@ def write_nodes(
         if repeats:
             existing = fetch_nodes(db, mirror, repeats)
         created = [r for r in batch.values() if r[0] not in index]
-        node_ids = list(map(_first, created))
-    first = len(mirror.ids)
+        kinds = list(map(_second, created))
+        mirror.extend_nodes(list(map(_first, created)), kinds)
     for start in range(0, len(created), _SLICE):
         part = created[start : start + _SLICE]
         inserter.insert(_NODE_HEAD, _new_node_columns(part, first + start))
-    kinds = list(map(_second, created))
-    mirror.extend_nodes(node_ids, kinds)
     outcomes: Counter[tuple[str, str]] = Counter(
         {("created", k): n for k, n in Counter(kinds).items()}
     )
@@ -347,9 +350,15 @@ def write_relationships(
         fill.build_node_index()
     if fill is not None and fill.seen is not None:
         hashes = set(map(hash, map(_identity, rows)))  # of (source id, type, target id, key)
-        if len(hashes) == len(rows) and fill.seen.isdisjoint(hashes):
-            src, dst = _insert_new_relationships(inserter, index, rows)
-            fill.seen |= hashes
+        # Added first, checked after (the set grew by one per row): a batch that
+        # repeats one discards the set anyway, and a hash left by a batch that failed
+        # can only send a later batch to the slower path. Saves a probe of a set of up
+        # to millions of hashes per row.
+        seen = fill.seen
+        count = len(seen)
+        seen |= hashes
+        if len(hashes) == len(rows) and len(seen) - count == len(rows):
+            src, dst = _insert_new_relationships(inserter, mirror, rows)
             types = list(map(_second, rows))
             mirror.extend_edges(src, dst, types)
             count_outcomes(summary, Counter({("created", t): n for t, n in Counter(types).items()}))
@@ -357,7 +366,7 @@ def write_relationships(
         fill.restore_rel_index()
     batch = dedupe_relationships(rows)
     unique = list(batch.values())
-    all_rows = list(zip(*_rel_columns(unique, *_endpoints(index, unique)), strict=True))
+    all_rows = list(zip(*_rel_columns(unique, *_endpoints(mirror, unique)), strict=True))
     new_rows, existing = _insert_relationships(db, mirror, all_rows)
     mirror.extend_edges(
         list(map(_first, new_rows)), list(map(_third, new_rows)), list(map(_second, new_rows))
@@ -384,12 +393,12 @@ def write_relationships(
 
 
 def _insert_new_relationships(
-    inserter: Inserter, index: dict[str, int], rows: list[RelRow]
+    inserter: Inserter, mirror: GraphMirror, rows: list[RelRow]
 ) -> tuple[list[int], list[int]]:
     """Insert relationships known to be new, a slice at a time; their source and
     target rowids. Every endpoint is looked up before anything is inserted, so a batch
     that names a node that does not exist writes none of its relationships."""
-    src, dst = _endpoints(index, rows)
+    src, dst = _endpoints(mirror, rows)
     for start in range(0, len(rows), _SLICE):
         end = start + _SLICE
         inserter.insert(_REL_HEAD, _rel_columns(rows[start:end], src[start:end], dst[start:end]))
