@@ -26,6 +26,7 @@ neighbours' load spreads over every configuration; the table gives medians.
     .venv/bin/python benchmarks/bench_neo4j_floor.py                     # 1M rows, full grid
     .venv/bin/python benchmarks/bench_neo4j_floor.py --rows 60000 --runs 1  # quick
     .venv/bin/python benchmarks/bench_neo4j_floor.py --variants nodeid --writers 2 --batches 10000
+    .venv/bin/python benchmarks/bench_neo4j_floor.py --config unique:1:10000 --config bare:2:50000
 """
 
 from __future__ import annotations
@@ -158,7 +159,8 @@ def run_batches(
         except BaseException as e:  # reported by the caller, not lost in the thread
             errors.append(e)
 
-    threads = [threading.Thread(target=writer) for _ in range(writers)]
+    # Daemons, so that Ctrl-C ends the benchmark without waiting for the queue to drain.
+    threads = [threading.Thread(target=writer, daemon=True) for _ in range(writers)]
     for t in threads:
         t.start()
     for t in threads:
@@ -213,6 +215,18 @@ def empty(driver: neo4j.Driver) -> float:
     return time.perf_counter() - began
 
 
+def parse_config(text: str) -> tuple[str, int, int]:
+    """``nodeid:2:10000`` -> ("nodeid", 2, 10000), or a clear error."""
+    try:
+        name, writers, batch = text.split(":")
+        if name not in VARIANTS or int(writers) < 1 or int(batch) < 1:
+            raise ValueError
+        return name, int(writers), int(batch)
+    except ValueError:
+        raise SystemExit(f"--config {text!r}: expected VARIANT:WRITERS:BATCH with VARIANT one "
+                         f"of {', '.join(VARIANTS)} and positive numbers") from None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000, help="nodes + relationships")
@@ -221,6 +235,8 @@ def main() -> None:
                         default=["unique", "elementid", "nodeid", "bare"])
     parser.add_argument("--writers", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--batches", nargs="+", type=int, default=[1_000, 10_000, 50_000])
+    parser.add_argument("--config", action="append", default=[], metavar="VARIANT:WRITERS:BATCH",
+                        help="run only these configurations (repeatable) instead of the grid")
     parser.add_argument("--warmup-rows", type=int, default=150_000,
                         help="rows of each variant loaded (and deleted) first, untimed")
     add_server_options(parser)
@@ -236,6 +252,9 @@ def main() -> None:
     rng = random.Random(1)
     targets = [rng.randrange(n) for _ in range(args.rows - n)]
     grid = list(itertools.product(args.variants, args.writers, args.batches))
+    if args.config:
+        grid = [parse_config(c) for c in args.config]
+        args.variants = list(dict.fromkeys(g[0] for g in grid))
     results: dict[tuple[str, int, int], list[Result]] = {g: [] for g in grid}
     loads: dict[tuple[str, int, int], list[float]] = {g: [] for g in grid}
     try:
