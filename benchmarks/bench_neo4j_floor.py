@@ -117,6 +117,7 @@ class Result:
     node_rate: float
     rel_rate: float
     retries: int
+    node_server: float  # server CPU seconds of the node phase (the rest: relationships)
 
 
 def run_batches(
@@ -184,6 +185,7 @@ def one_run(
     rows, seconds, client, server = 0, 0.0, 0.0, 0.0
     retries = 0
     rates = []
+    servers = []
 
     def timed(work: Callable[[], int], n_rows: int) -> None:
         nonlocal rows, seconds, client, server, retries
@@ -192,7 +194,8 @@ def one_run(
         spent = time.perf_counter() - t0
         seconds += spent
         client += time.process_time() - c0
-        server += process_cpu(pid) - s0
+        servers.append(process_cpu(pid) - s0)
+        server += servers[-1]
         rows += n_rows
         rates.append(n_rows / spent)
 
@@ -202,7 +205,7 @@ def one_run(
     rel_batches = [(j, pairs[j:j + batch]) for j in range(0, len(pairs), batch)]
     timed(lambda: run_batches(driver, variant.rels, "pairs", rel_batches, writers, None),
           len(pairs))
-    return Result(rows, seconds, client, server, rates[0], rates[1], retries)
+    return Result(rows, seconds, client, server, rates[0], rates[1], retries, servers[0])
 
 
 def empty(driver: neo4j.Driver) -> float:
@@ -278,12 +281,14 @@ def main() -> None:
                 print(f"run {run} {name:9} writers {writers} batch {batch:6}: "
                       f"{r.rows / r.seconds:8,.0f} rows/s (nodes {r.node_rate:,.0f}, "
                       f"rels {r.rel_rate:,.0f}); client {r.client / r.rows * 1e6:.1f} µs/row, "
-                      f"server {r.server / r.rows * 1e6:.1f} µs/row; retries {r.retries}; "
-                      f"load {load:.1f}; emptied in {wiped:.0f} s", flush=True)
+                      f"server {r.server / r.rows * 1e6:.1f} µs/row (a node "
+                      f"{r.node_server / n * 1e6:.1f}, a relationship "
+                      f"{(r.server - r.node_server) / len(targets) * 1e6:.1f}); "
+                      f"retries {r.retries}; load {load:.1f}; emptied in {wiped:.0f} s", flush=True)
         print(f"\nmedians of {args.runs} run(s) of {n + len(targets):,} rows "
               f"({n:,} nodes, {len(targets):,} relationships):")
         print("variant   writers  batch   rows/s (range)          nodes/s   rels/s  "
-              "client µs/row  server µs/row  load")
+              "client µs/row  server µs/row (node, rel)  load")
         for g in grid:
             rs = results[g]
 
@@ -295,7 +300,9 @@ def main() -> None:
                   f"({min(spread):7,.0f}-{max(spread):7,.0f}) "
                   f"{med(lambda r: r.node_rate):8,.0f} {med(lambda r: r.rel_rate):8,.0f} "
                   f"{med(lambda r: r.client / r.rows * 1e6):14.1f} "
-                  f"{med(lambda r: r.server / r.rows * 1e6):14.1f}  "
+                  f"{med(lambda r: r.server / r.rows * 1e6):14.1f} "
+                  f"({med(lambda r: r.node_server / n * 1e6):.1f}, "
+                  f"{med(lambda r: (r.server - r.node_server) / len(targets) * 1e6):.1f})  "
                   f"{min(loads[g]):.1f}-{max(loads[g]):.1f}")
     finally:
         driver.close()
