@@ -317,7 +317,8 @@ def test_a_write_by_someone_else_midway_makes_every_relationship_looked_up(
     # As if another writer had committed between the check and the relationship writes.
     real = Neo4jStore._write_work
     monkeypatch.setattr(Neo4jStore, "_write_work",
-                        lambda self, nodes, rels, present, _: real(self, nodes, rels, present, -1))
+                        lambda self, nodes, rels, present, _, *rest:
+                        real(self, nodes, rels, present, -1, *rest))
     later = Relationship.create("Directive:a", "RELAYS", "Directive:B",
                                 provenance=Provenance(("Source:x",)))
     again = neo4j_store.upsert([], [*rels, later])

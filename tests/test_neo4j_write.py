@@ -74,3 +74,30 @@ def test_relationship_write_fails_whole_when_an_end_is_deleted_after_the_check(
         neo4j_store.upsert([], works)
     monkeypatch.undo()
     assert neo4j_store.relationships(first=10).items == []  # the transaction rolled back
+
+
+def test_a_relationship_written_by_another_writer_after_the_check_is_not_created_twice(
+    neo4j_store: Neo4jStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relationships from a node that had none at the endpoint check are created without a
+    look; that holds only while no other writer commits in between. Here one does, writing
+    the same relationship: it must come out unchanged, not doubled."""
+    neo4j_store.upsert([*_persons(2), Node.create("Institution", "school", {"name": "S"})])
+    works = [Relationship.create(f"Person:p{i}", "WORKS_AT", "Institution:school")
+             for i in range(2)]
+    unlinked = Neo4jStore._unlinked
+    checks = []
+
+    def check_then_write(tx: Any, ids: Any, present: Any) -> set[str]:
+        found = unlinked(tx, ids, present)
+        checks.append(found)
+        if len(checks) == 1:  # ours (the other writer's own check comes second)
+            neo4j_store.upsert([], works[:1])  # another writer, committed before ours
+        return found
+
+    monkeypatch.setattr(Neo4jStore, "_unlinked", staticmethod(check_then_write))
+    summary = neo4j_store.upsert([], works)
+    monkeypatch.undo()
+    assert checks[0] == {"Person:p0", "Person:p1"}  # the shortcut would have applied
+    assert (summary.created, summary.unchanged) == ({"WORKS_AT": 1}, {"WORKS_AT": 1})
+    assert neo4j_store.stats().relationship_count == 2

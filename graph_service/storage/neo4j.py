@@ -358,6 +358,19 @@ def _rel_upsert(rel_type: str, by_element_id: bool) -> str:
     )
 
 
+@functools.cache
+def _rel_create_by_element_id(rel_type: str) -> str:
+    """Create each relationship of rows of :func:`_rel_rows` of one type, its ends found by
+    the element ids in row[9] and row[10] (row[8] unused): for relationships known not to
+    exist, between nodes that did."""
+    name = _TYPE_NAMES[rel_type]
+    values = ", ".join(f"{field}: row[{i}]" for i, field in enumerate(_REL_BASE, start=4))
+    return (
+        f"{_ENDS_BY_ELEMENT_ID}"
+        f"CREATE (a)-[:{name} {{key: row[2], skey: coalesce(row[3], row[2]), {values}}}]->(b)"
+    )
+
+
 def _ends_vanished() -> StoreError:
     # Endpoints checked at the start of the upsert were deleted since (a concurrent clear).
     return StoreError("relationships name nodes that were deleted while writing")
@@ -813,7 +826,11 @@ class Neo4jStore:
         for rel in rel_batch.values():
             checked_relationship_type(rel.type)
 
-        def check(tx: neo4j.ManagedTransaction) -> tuple[dict[str, str], int]:
+        def check(tx: neo4j.ManagedTransaction) -> tuple[dict[str, str], set[str], int]:
+            # The version first: reads are read-committed, so a writer that commits after
+            # it changes the version the writes compare with, and one that committed
+            # before it is seen by the reads below.
+            version = self._version(tx)
             endpoints = {e for (s, _, d, _) in rel_batch for e in (s, d)}
             present = self._existing_ids(tx, sorted(endpoints | node_batch.keys()))
             missing = sorted(e for e in endpoints if e not in present and e not in node_batch)
@@ -822,10 +839,11 @@ class Neo4jStore:
                     f" and {len(missing) - 10} more" if len(missing) > 10 else ""
                 )
                 raise StoreError(f"relationships name nodes that do not exist: {shown}")
-            return present, self._version(tx)
+            sources = sorted({s for (s, _, _, _) in rel_batch if s in present})
+            return present, self._unlinked(tx, sources, present), version
 
         # Nothing is written unless every endpoint exists.
-        present, version = self._read("writing", check)
+        present, unlinked, version = self._read("writing", check)
         summary = WriteSummary(version=version)
         # Nodes first, then relationships, _TX_ROWS to a transaction: a small upsert is
         # one transaction and one version, as in the embedded store.
@@ -837,6 +855,7 @@ class Neo4jStore:
                 {r.identity: r for r in part if isinstance(r, Relationship)},
                 present,
                 summary.version,
+                unlinked,
             )
             try:
                 summary.add(self._write("writing", work))
@@ -857,13 +876,37 @@ class Neo4jStore:
             found.update(zip(record["ids"], record["refs"], strict=True))
         return found
 
+    @staticmethod
+    def _unlinked(
+        tx: neo4j.ManagedTransaction, ids: Sequence[str], present: Mapping[str, str]
+    ) -> set[str]:
+        """Those of ``ids`` (nodes in ``present``) with no outgoing relationship: no
+        relationship from them can exist yet, so a write that no other writer has
+        overtaken creates theirs without looking for them (a first load's relationships
+        mostly start at such nodes)."""
+        by_ref = {present[i]: i for i in ids}
+        unlinked: set[str] = set()
+        for chunk in _chunks(list(by_ref)):
+            record = tx.run(
+                "UNWIND $refs AS ref MATCH (n) WHERE elementId(n) = ref "
+                "AND NOT EXISTS { (n)-->() } RETURN collect(ref) AS refs",
+                refs=list(chunk),
+            ).single(strict=True)
+            unlinked.update(by_ref[ref] for ref in record["refs"])
+        return unlinked
+
     def _write_work(
         self,
         nodes: dict[str, Node],
         rels: dict[tuple[str, str, str, str], Relationship],
         present: dict[str, str],
         last_version: int,
+        unlinked: Collection[str] = (),
     ) -> Callable[[neo4j.ManagedTransaction], WriteSummary]:
+        """``unlinked``: nodes of ``present`` that had no outgoing relationship when the
+        upsert checked its endpoints (see :meth:`_unlinked`); only trusted while no
+        other writer has committed since."""
+
         def work(tx: neo4j.ManagedTransaction) -> WriteSummary:
             tx.run(_LOCK).consume()
             # If no other writer committed since this upsert checked which nodes existed,
@@ -873,7 +916,9 @@ class Neo4jStore:
             if nodes:
                 self._write_nodes(tx, nodes, present if alone else None, part)
             if rels:
-                self._write_relationships(tx, rels, present if alone else None, part)
+                self._write_relationships(
+                    tx, rels, present if alone else None, part, unlinked if alone else ()
+                )
             return self._bump(tx, part)
 
         return work
@@ -949,21 +994,30 @@ class Neo4jStore:
         batch: Mapping[tuple[str, str, str, str], Relationship],
         present: dict[str, str] | None,
         summary: WriteSummary,
+        unlinked: Collection[str] = (),
     ) -> None:
         """``present``: the element ids of the nodes that existed before this upsert, when
         no other writer has committed since (a relationship can only exist if both its ends
-        did, so the others are created without a look; the rest find their ends by element
-        id); None looks every relationship and its ends up by id.
+        did, and its source had one, so the others are created without a look; the rest
+        find their ends by element id); None looks every relationship and its ends up by
+        id. ``unlinked``: the sources in ``present`` that had no outgoing relationship then
+        (this upsert's relationships are distinct, so none of them can exist either).
 
         A relationship that may exist goes through one statement that looks its ends up
         once, creates it if it is not there, and sends back the stored value when it may
         differ; Python merges those few and writes them back.
         """
         creates: dict[str, list[Relationship]] = {}
+        # New relationships between nodes that existed: their ends found by element id.
+        linked_creates: dict[str, list[Relationship]] = {}
         maybe: dict[str, list[Relationship]] = {}
         for rel in batch.values():
-            if present is not None and (rel.source not in present or rel.target not in present):
+            if present is None:
+                maybe.setdefault(rel.type, []).append(rel)
+            elif rel.source not in present or rel.target not in present:
                 creates.setdefault(rel.type, []).append(rel)
+            elif rel.source in unlinked:
+                linked_creates.setdefault(rel.type, []).append(rel)
             else:
                 maybe.setdefault(rel.type, []).append(rel)
         outcomes: Counter[tuple[str, str]] = Counter()
@@ -972,6 +1026,14 @@ class Neo4jStore:
             for rel_type, rels in creates.items()
             for rows in _pipelined(rels, _rel_rows)
         ]
+        refs = present or {}
+        for rel_type, rels in linked_creates.items():
+            for rows in _pipelined(rels, _rel_rows):
+                for row in rows:
+                    row += (None, refs[row[0]], refs[row[1]])
+                created.append((tx.run(_rel_create_by_element_id(rel_type), rows=rows),
+                                len(rows)))
+            creates.setdefault(rel_type, []).extend(rels)
         looked_up = [rel for rels in maybe.values() for rel in rels]
         upserted = []
         position = 0
