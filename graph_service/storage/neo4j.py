@@ -442,7 +442,7 @@ class Neo4jStore:
         except (neo4j_errors.DriverError, ValueError) as e:
             raise StoreError(f"cannot use Neo4j URL {self.url}: {_one_line(e)}") from None
         try:
-            with self._errors("connecting to"):
+            with self._errors("connecting"):
                 self._driver.verify_connectivity()
                 with self._session() as session:
                     for statement in (*neo4j_constraints(), *_STORE_SCHEMA):
