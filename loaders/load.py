@@ -483,7 +483,12 @@ class _Check:
         sheet_level = [p for p in table.problems if p.row is None or p.row <= table.header_row]
         parser = sheet_level if sheet_level else self._compile(table, mapping)
         if isinstance(parser, list):
+            # The sheet is refused whole; the problems of single rows found opening it
+            # (the first formula cells before "N more formula cells") are still news.
             self.problems.extend(parser)
+            self.problems.extend(
+                p for p in table.problems if p.row is not None and p.row > table.header_row
+            )
             self.sheet_failures.add((file, sheet))
             table.close()
             return
