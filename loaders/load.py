@@ -420,7 +420,7 @@ class _Check:
                 source.abandon()
             raise
         for name, empty in empty_files.items():
-            if empty:
+            if empty and not any(p.file == name and p.sheet for p in self.problems):
                 self.problems.append(
                     Problem(name, "", None, None, None, "every sheet of the workbook is empty")
                 )
@@ -452,6 +452,18 @@ class _Check:
                 continue
             if table is None:
                 empty_files.setdefault(name, True)
+                if self._meant_to_load(source, mapping):
+                    self.problems.append(
+                        Problem(
+                            name,
+                            source.sheet,
+                            None,
+                            None,
+                            None,
+                            "the sheet is empty (not even a header row), though its name "
+                            "says what it holds; fill it, or delete the sheet",
+                        )
+                    )
                 done_weight += weight
                 continue
             empty_files[name] = False
@@ -459,6 +471,15 @@ class _Check:
                 plan[position + 1][2].prepare()
             self._read_table(table, mapping, done_weight / total_weight, weight / total_weight)
             done_weight += weight
+
+    @staticmethod
+    def _meant_to_load(source: TableSource, mapping: Mapping_ | None) -> bool:
+        """Whether a sheet was meant to hold data: named after a kind or ``relationships``,
+        or described by the mapping. Such a sheet left empty is reported (its rows were
+        perhaps pasted elsewhere, or lost), while a workbook's spare ``Sheet2`` is not."""
+        if mapping is not None and mapping.sheet_for(source.file, source.sheet) is not None:
+            return True
+        return sheet_stage(source.sheet) is not None
 
     def _stage(self, source: TableSource, mapping: Mapping_ | None) -> str:
         if mapping is not None:

@@ -32,12 +32,6 @@ def test_the_sector_column_is_understood_in_russian(
     assert school is not None and school.properties["sector"] == "education"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loaders/reading.py refuses a workbook only when every sheet is empty; one empty "
-    "sheet named after a kind beside good ones is dropped without a word (a 0-byte "
-    "persons.csv is refused), so rows the user meant to load vanish silently",
-)
 def test_an_empty_sheet_named_after_a_kind_is_reported(
     tmp_path: Path, store: SqliteStore
 ) -> None:
@@ -52,6 +46,39 @@ def test_an_empty_sheet_named_after_a_kind_is_reported(
     [problem] = e.value.problems
     assert problem.sheet == "persons" and "empty" in problem.reason
     assert store.stats().node_count == 0
+
+
+def test_a_header_only_sheet_and_a_spare_empty_sheet_load_without_a_word(
+    tmp_path: Path, store: SqliteStore
+) -> None:
+    """A kind's sheet with its header and no rows is a template sheet with nothing to add
+    (as a CSV file with only its header line is), and an empty sheet named after no kind
+    (Excel's ``Sheet2``) was never meant to hold data: neither is a problem."""
+    path = tmp_path / "book.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("institutions").write_row(0, 0, ["key", "name"])
+    book.get_worksheet_by_name("institutions").write_row(1, 0, ["s1", "School"])
+    book.add_worksheet("persons").write_row(0, 0, ["key", "name"])
+    book.add_worksheet("Sheet2")
+    book.close()
+    result = load_files([path], store)
+    assert result.counts() == {"Institution": 1}
+    assert result.skipped == []
+
+
+def test_a_workbook_whose_only_sheet_is_empty_is_reported_once(
+    tmp_path: Path, store: SqliteStore
+) -> None:
+    path = tmp_path / "book.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("institutions")
+    book.add_worksheet("Sheet2")
+    book.close()
+    with pytest.raises(LoadRejected) as e:
+        load_files([path], store)
+    [problem] = e.value.problems
+    assert (problem.file, problem.sheet) == ("book.xlsx", "institutions")
+    assert "empty" in problem.reason
 
 
 def test_every_sheet_of_an_ods_workbook_in_one_load(tmp_path: Path, store: SqliteStore) -> None:
