@@ -763,7 +763,14 @@ class _Check:
                 if self._known(node_id) or tentative.get(node_id) == loc:
                     continue
                 if node_id in index:
-                    reason = "names a node whose own row has a problem"
+                    reason = "names a node whose own row has a problem" + self._row_of(
+                        index[node_id][1]
+                    )
+                elif (where := self.resolver.bad_rows.get(node_id)) is not None:
+                    reason = (
+                        "names a node whose own row has a problem: "
+                        f"{where[0]} [{where[1]}] row {where[2]}"
+                    )
                 elif column == "sources":
                     reason = "cites a source that is neither in this load nor in the store"
                 else:
@@ -774,6 +781,10 @@ class _Check:
         tentative.clear()
         for node_id in dead:
             index.pop(node_id, None)
+
+    def _row_of(self, loc: int) -> str:
+        info = self.tables[loc >> _LOC_SHIFT]
+        return f": {info.file} [{info.sheet}] row {loc & ((1 << _LOC_SHIFT) - 1)}"
 
     def _check_conflicts(self) -> None:
         """Rows that repeat a node id with a different value for a property it already

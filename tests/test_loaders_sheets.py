@@ -99,12 +99,6 @@ def test_every_sheet_of_an_ods_workbook_in_one_load(tmp_path: Path, store: Sqlit
     assert edge.relationship.provenance.origins == ("book.ods#Связи!2",)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loaders (template_format.py endpoint check): a relationship to a node whose own "
-    "row is invalid is reported as naming 'a node that is neither in this load nor in the "
-    "store', though the node is in the load; the reason should point at that row",
-)
 def test_a_relationship_to_a_node_whose_row_is_bad_points_at_that_row(
     tmp_path: Path, store: SqliteStore
 ) -> None:
@@ -120,3 +114,30 @@ def test_a_relationship_to_a_node_whose_row_is_bad_points_at_that_row(
     [endpoint] = [p for p in e.value.problems if p.file == "relationships.csv"]
     assert "neither in this load" not in endpoint.reason
     assert "institutions.csv" in endpoint.reason and "row 3" in endpoint.reason
+
+
+def test_a_relationship_to_a_node_whose_inn_is_bad_points_at_its_row(
+    tmp_path: Path, store: SqliteStore
+) -> None:
+    """A bad INN leaves the row without a key; a relationship may name its node by the
+    slug in the key column (which a good INN would have replaced) or by the INN as
+    written: either way it is pointed at that row, while a node named nowhere at all is
+    still said to be nowhere."""
+    (tmp_path / "institutions.csv").write_text(
+        "key,name,inn\ns1,A,4826000001\ns2,B,48260\n", encoding="utf-8"
+    )
+    (tmp_path / "authorities.csv").write_text("key,name\ndip,D\n", encoding="utf-8")
+    (tmp_path / "relationships.csv").write_text(
+        "from,type,to\n"
+        "Institution:s2,SUBORDINATE_TO,Authority:dip\n"
+        "Institution:48260,SUBORDINATE_TO,Authority:dip\n"
+        "Institution:s9,SUBORDINATE_TO,Authority:dip\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(LoadRejected) as e:
+        load_files(sorted(tmp_path.glob("*.csv")), store)
+    found = {p.row: p.reason for p in e.value.problems if p.file == "relationships.csv"}
+    assert found[2].endswith("institutions.csv [institutions] row 3")
+    assert found[3].endswith("institutions.csv [institutions] row 3")
+    assert "neither in this load nor in the store" in found[4]
+    assert store.stats().node_count == 0
