@@ -42,6 +42,7 @@ from schema import (
     check_key,
     split_node_id,
 )
+from schema.validation import with_article
 
 _SOURCE_SPLIT = re.compile(r"\s*[;,\n]\s*")
 
@@ -674,7 +675,7 @@ def relationship_from_cells(
             (
                 "from",
                 ends["from"],
-                f"{rt.name} cannot start at a {source_kind}; it starts at "
+                f"{rt.name} cannot start at {with_article(source_kind)}; it starts at "
                 f"{' or '.join(rt.sources)}",
             )
         )
@@ -683,7 +684,8 @@ def relationship_from_cells(
             (
                 "to",
                 ends["to"],
-                f"{rt.name} cannot end at a {target_kind}; it ends at {' or '.join(rt.targets)}",
+                f"{rt.name} cannot end at {with_article(target_kind)}; it ends at "
+                f"{' or '.join(rt.targets)}",
             )
         )
     if bad:
