@@ -34,6 +34,7 @@ _STREAM, _ROOT = 2, 5  # directory entry types
 _WORKBOOK_NAMES = ("workbook", "book")  # BIFF8, BIFF5
 
 BOF, EOF, BOUNDSHEET, FORMULA, FILEPASS, CODEPAGE = 0x0809, 0x000A, 0x0085, 0x0006, 0x002F, 0x0042
+_WANTED = frozenset((BOF, EOF, BOUNDSHEET, FORMULA, FILEPASS, CODEPAGE))
 _BIFF8 = 0x0600
 _WORKSHEET = 0x0010  # a BOF's substream type (globals 0x0005, chart 0x0020, macros 0x0040)
 
@@ -172,9 +173,13 @@ def formula_cells(stream: bytes) -> dict[str, list[str]]:
     current: list[tuple[int, int]] | None = None  # the formula cells of the sheet being read
     sheet_index = 0
     at = 0
+    wanted = _WANTED
     while at + 4 <= end:
         kind, length = unpack(stream, at)
         data_at = at + 4
+        if kind not in wanted:  # most records: a cell's value, a row, a format
+            at = data_at + length
+            continue
         if data_at + length > end:
             break  # cut short: calamine, reading the same stream, says so
         if kind == FORMULA:
