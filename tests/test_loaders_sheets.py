@@ -141,3 +141,32 @@ def test_a_relationship_to_a_node_whose_inn_is_bad_points_at_its_row(
     assert found[3].endswith("institutions.csv [institutions] row 3")
     assert "neither in this load nor in the store" in found[4]
     assert store.stats().node_count == 0
+
+
+def test_a_relationship_to_a_node_of_a_bad_mapped_row_points_at_that_row(
+    tmp_path: Path, store: SqliteStore
+) -> None:
+    """A mapped row (one staff-list row: a Person, an Institution, a WORKS_AT) that is bad
+    takes its nodes with it; a relationship elsewhere naming one is pointed at that row."""
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    staff = tmp_path / "staff.csv"
+    staff.write_text(
+        "ФИО,Дата рождения,Должность,Руководитель,Учреждение,ИНН,Телефон\n"
+        "Иванова Анна,12.03.1980,директор,да,Школа № 1,4826000001,\n"
+        "Петров Иван,01.02.1975,учитель,может быть,Школа № 2,4826000002,\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "authorities.csv").write_text("key,name\ndip,D\n", encoding="utf-8")
+    (tmp_path / "relationships.csv").write_text(
+        "from,type,to\nInstitution:4826000002,SUBORDINATE_TO,Authority:dip\n", encoding="utf-8"
+    )
+    with pytest.raises(LoadRejected) as e:
+        load_files(
+            [examples / "sources.csv", staff, tmp_path / "authorities.csv",
+             tmp_path / "relationships.csv"],
+            store,
+            mapping=examples / "staff-list.mapping.yaml",
+        )
+    [endpoint] = [p for p in e.value.problems if p.file == "relationships.csv"]
+    assert endpoint.reason.endswith("staff.csv [staff] row 3"), endpoint.reason
+    assert store.stats().node_count == 0
