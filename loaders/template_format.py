@@ -442,7 +442,6 @@ class _NodeParser(_FastRowParser):
             self.resolver.key_aliases[f"{kind.name}:{text}"] = node.id
         return [node], []
 
-
     def _note_bad(self, number: int, row: list[Cell], key: str | None) -> None:
         """Note the ids a bad row would have given its node: by its key column and by its
         INN as written, whether or not they are valid (a relationship may name either)."""
