@@ -420,7 +420,7 @@ class _Check:
                 source.abandon()
             raise
         for name, empty in empty_files.items():
-            if empty:
+            if empty and not any(p.file == name and p.sheet for p in self.problems):
                 self.problems.append(
                     Problem(name, "", None, None, None, "every sheet of the workbook is empty")
                 )
@@ -452,6 +452,18 @@ class _Check:
                 continue
             if table is None:
                 empty_files.setdefault(name, True)
+                if self._meant_to_load(source, mapping):
+                    self.problems.append(
+                        Problem(
+                            name,
+                            source.sheet,
+                            None,
+                            None,
+                            None,
+                            "the sheet is empty (not even a header row), though its name "
+                            "says what it holds; fill it, or delete the sheet",
+                        )
+                    )
                 done_weight += weight
                 continue
             empty_files[name] = False
@@ -459,6 +471,15 @@ class _Check:
                 plan[position + 1][2].prepare()
             self._read_table(table, mapping, done_weight / total_weight, weight / total_weight)
             done_weight += weight
+
+    @staticmethod
+    def _meant_to_load(source: TableSource, mapping: Mapping_ | None) -> bool:
+        """Whether a sheet was meant to hold data: named after a kind or ``relationships``,
+        or described by the mapping. Such a sheet left empty is reported (its rows were
+        perhaps pasted elsewhere, or lost), while a workbook's spare ``Sheet2`` is not."""
+        if mapping is not None and mapping.sheet_for(source.file, source.sheet) is not None:
+            return True
+        return sheet_stage(source.sheet) is not None
 
     def _stage(self, source: TableSource, mapping: Mapping_ | None) -> str:
         if mapping is not None:
@@ -483,7 +504,12 @@ class _Check:
         sheet_level = [p for p in table.problems if p.row is None or p.row <= table.header_row]
         parser = sheet_level if sheet_level else self._compile(table, mapping)
         if isinstance(parser, list):
+            # The sheet is refused whole; the problems of single rows found opening it
+            # (the first formula cells before "N more formula cells") are still news.
             self.problems.extend(parser)
+            self.problems.extend(
+                p for p in table.problems if p.row is not None and p.row > table.header_row
+            )
             self.sheet_failures.add((file, sheet))
             table.close()
             return
@@ -737,7 +763,14 @@ class _Check:
                 if self._known(node_id) or tentative.get(node_id) == loc:
                     continue
                 if node_id in index:
-                    reason = "names a node whose own row has a problem"
+                    reason = "names a node whose own row has a problem" + self._row_of(
+                        index[node_id][1]
+                    )
+                elif (where := self.resolver.bad_rows.get(node_id)) is not None:
+                    reason = (
+                        "names a node whose own row has a problem: "
+                        f"{where[0]} [{where[1]}] row {where[2]}"
+                    )
                 elif column == "sources":
                     reason = "cites a source that is neither in this load nor in the store"
                 else:
@@ -748,6 +781,10 @@ class _Check:
         tentative.clear()
         for node_id in dead:
             index.pop(node_id, None)
+
+    def _row_of(self, loc: int) -> str:
+        info = self.tables[loc >> _LOC_SHIFT]
+        return f": {info.file} [{info.sheet}] row {loc & ((1 << _LOC_SHIFT) - 1)}"
 
     def _check_conflicts(self) -> None:
         """Rows that repeat a node id with a different value for a property it already

@@ -78,6 +78,7 @@ from schema import (
     Value,
     split_node_id,
 )
+from schema.validation import with_article
 
 
 class MappingError(LoadError):
@@ -433,6 +434,7 @@ class _MappedParser(RowParser):
         self.spec: SheetSpec
         self.namespace = ""
         self.resolver: Resolver
+        self.file = self.sheet = ""
         self.ignored: set[int] = set()
 
     @classmethod
@@ -442,6 +444,7 @@ class _MappedParser(RowParser):
         self = cls()
         self.spec, self.namespace, self.resolver = spec, mapping.namespace, resolver
         self.headers = table.headers
+        self.file, self.sheet = table.file.name, table.sheet
         self.label = "+".join(n.kind.name for n in spec.nodes)
         for i, h in enumerate(table.headers):
             if h:
@@ -623,7 +626,7 @@ class _MappedParser(RowParser):
                         (
                             label,
                             end_id,
-                            f"{rt.name} cannot join a {end_kind} here; it "
+                            f"{rt.name} cannot join {with_article(end_kind)} here; it "
                             f"takes {' or '.join(allowed)}",
                         )
                     )
@@ -633,6 +636,9 @@ class _MappedParser(RowParser):
                 rel_key = cell_text(cell)
             records.append(Relationship(source, rt.name, target, rel_key, props, provenance))
         if bad:
+            # the nodes this row would have given: a relationship naming one is pointed here
+            where = (self.file, self.sheet, number)
+            self.resolver.note_bad_row([n.id for n in nodes.values()], where)
             return [], bad
         return records, []
 

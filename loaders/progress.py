@@ -12,6 +12,11 @@ class ProgressLine:
 
     Quiet when the stream is not a terminal (a pipe, a log file, CI), so scripted runs get
     only the final summary.
+
+    A stage's clock starts at the call before its first one (or when the line was made),
+    not at its first call: a load reports after a block of rows is done, so the first
+    call already carries rows that took time, and timing them from that call would draw
+    a rate of rows over nothing.
     """
 
     def __init__(
@@ -21,6 +26,7 @@ class ProgressLine:
         self.enabled = force or self.stream.isatty()
         self.interval = interval
         self.started: dict[str, float] = {}
+        self.last_call = time.monotonic()
         self.last_draw = 0.0
         self.drawn = False
 
@@ -28,7 +34,8 @@ class ProgressLine:
         if not self.enabled:
             return
         now = time.monotonic()
-        start = self.started.setdefault(stage, now)
+        start = self.started.setdefault(stage, self.last_call)
+        self.last_call = now
         if now - self.last_draw < self.interval and fraction != 1.0:
             return
         self.last_draw = now

@@ -592,7 +592,15 @@ def _sheet_problems(
         )
     if len(formulas) > 20:
         problems.append(
-            Problem(path.name, name, None, None, None, f"{len(formulas) - 20} more formula cells")
+            Problem(
+                path.name,
+                name,
+                None,
+                None,
+                None,
+                f"{len(formulas) - 20} more formula cells ({formulas[20]} to {formulas[-1]}); "
+                "the sheet is refused whole",
+            )
         )
     for r, span in merged_rows.items():
         problems.append(
@@ -629,13 +637,22 @@ def _cell_row(ref: str) -> int | None:
 
 
 def _scan_workbook(path: Path, sheet: str | None = None) -> _Scan:
-    """Formula cells by sheet name (XLSX and ODS; XLS is not checked), and XLSX's merged
-    ranges; of XLSX, only those of ``sheet`` when one is named.
+    """Formula cells by sheet name (XLSX, ODS and XLS; XLSB is not checked), and XLSX's
+    merged ranges; of XLSX, only those of ``sheet`` when one is named.
 
     calamine reads a formula's cached result, which may be stale or missing (files written
     by programs that do not calculate hold 0), so a formula is refused, not guessed at.
+    A file whose structure cannot be walked gives nothing here: calamine, opening it,
+    says what is wrong with it.
     """
     suffix = path.suffix.lower()
+    if suffix == ".xls":
+        from loaders.xls_formulas import XlsError, xls_formula_cells
+
+        try:
+            return _Scan(xls_formula_cells(path))
+        except (XlsError, OSError):
+            return _Scan()
     try:
         with zipfile.ZipFile(path) as z:
             if suffix in (".xlsx", ".xlsm"):

@@ -42,6 +42,7 @@ from schema import (
     check_key,
     split_node_id,
 )
+from schema.validation import with_article
 
 _SOURCE_SPLIT = re.compile(r"\s*[;,\n]\s*")
 
@@ -75,12 +76,21 @@ def unpack(rec: Packed) -> Record:
 
 @dataclass
 class Resolver:
-    """What rows of one load share: a slug key that an INN replaced, by ``Kind:slug``."""
+    """What rows of one load share: a slug key that an INN replaced, by ``Kind:slug``;
+    and where the rows that would have defined a node, had they no problem, are
+    (``bad_rows``: node id → file, sheet, row), so a relationship naming such a node is
+    told to look there rather than that the node is nowhere. Only rows with a problem
+    are noted: a good load pays nothing."""
 
     key_aliases: dict[str, str] = field(default_factory=dict)
+    bad_rows: dict[str, tuple[str, str, int]] = field(default_factory=dict)
 
     def resolve(self, node_id: str) -> str:
         return self.key_aliases.get(node_id, node_id)
+
+    def note_bad_row(self, node_ids: list[str], where: tuple[str, str, int]) -> None:
+        for node_id in node_ids:
+            self.bad_rows.setdefault(node_id, where)
 
 
 class RowParser:
@@ -324,6 +334,7 @@ class _NodeParser(_FastRowParser):
         self.label = kind.name
         self.stage = "sources" if kind.name == "Source" else "nodes"
         self.headers = table.headers
+        self.file, self.sheet = table.file.name, table.sheet
         self.resolver = resolver
         self.key_index = next((i for i, c in mapping.items() if c.field == "key"), None)
         at = {c.field: i for i, c in mapping.items()}
@@ -413,6 +424,7 @@ class _NodeParser(_FastRowParser):
             evidence, more = parse_evidence(cell)
             bad.extend(more)
         if key is None or bad:
+            self._note_bad(number, row, key)
             return [], bad
         node = Node(
             f"{kind.name}:{key}",
@@ -424,10 +436,26 @@ class _NodeParser(_FastRowParser):
         if kind.private_names:
             check_private_key(node, bad)
             if bad:
+                self._note_bad(number, row, key)
                 return [], bad
         if slug is not None and (text := cell_text(slug)) != key:
             self.resolver.key_aliases[f"{kind.name}:{text}"] = node.id
         return [node], []
+
+    def _note_bad(self, number: int, row: list[Cell], key: str | None) -> None:
+        """Note the ids a bad row would have given its node: by its key column and by its
+        INN as written, whether or not they are valid (a relationship may name either)."""
+        prefix = f"{self.kind.name}:"
+        ids = [] if key is None else [prefix + key]
+        for index in (self.key_index, self._inn_index):
+            if (cell := _cell(row, index)) is not None:
+                ids.append(prefix + cell_text(cell))
+        self.resolver.note_bad_row(ids, (self.file, self.sheet, number))
+
+    @property
+    def _inn_index(self) -> int | None:
+        key_prop = self.key_prop
+        return next((i for i, p in self.props if p.name == key_prop), None)
 
 
 def _cell(row: list[Cell], index: int | None) -> Cell:
@@ -646,7 +674,7 @@ def relationship_from_cells(
             (
                 "from",
                 ends["from"],
-                f"{rt.name} cannot start at a {source_kind}; it starts at "
+                f"{rt.name} cannot start at {with_article(source_kind)}; it starts at "
                 f"{' or '.join(rt.sources)}",
             )
         )
@@ -655,7 +683,8 @@ def relationship_from_cells(
             (
                 "to",
                 ends["to"],
-                f"{rt.name} cannot end at a {target_kind}; it ends at {' or '.join(rt.targets)}",
+                f"{rt.name} cannot end at {with_article(target_kind)}; it ends at "
+                f"{' or '.join(rt.targets)}",
             )
         )
     if bad:

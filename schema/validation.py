@@ -77,17 +77,20 @@ def check_endpoints(rel_type: str, source_kind: str, target_kind: str) -> Relati
     rt = relationship_type(rel_type)
     if source_kind not in rt.sources:
         raise ModelError(
-            f"{rel_type} cannot start at {_a(source_kind)}; it starts at {' or '.join(rt.sources)}"
+            f"{rel_type} cannot start at {with_article(source_kind)}; "
+            f"it starts at {' or '.join(rt.sources)}"
         )
     if target_kind not in rt.targets:
         raise ModelError(
-            f"{rel_type} cannot end at {_a(target_kind)}; it ends at {' or '.join(rt.targets)}"
+            f"{rel_type} cannot end at {with_article(target_kind)}; "
+            f"it ends at {' or '.join(rt.targets)}"
         )
     return rt
 
 
-def _a(kind: str) -> str:
-    """The kind with its article, as a person would write it: an Institution, a Person."""
+def with_article(kind: str) -> str:
+    """The kind with its article, as a person would write it: an Institution, a Person
+    (messages from the model and from the loaders say it the same way)."""
     return f"{'an' if kind[:1] in 'AEIOU' else 'a'} {kind}"
 
 

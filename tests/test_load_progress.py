@@ -12,8 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from loaders.progress import ProgressLine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,13 +88,6 @@ def test_the_line_is_quiet_when_the_stream_is_not_a_terminal() -> None:
     assert stream.getvalue() == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loaders/progress.py starts a stage's clock at its first call, which already "
-    "carries a block of rows, so the first rate drawn is rows / 1e-9 (e.g. "
-    "'4,312,000,000,000 rows/s'); the clock should start when the line (or the stage "
-    "before) started",
-)
 def test_the_first_rate_drawn_counts_the_time_the_rows_took() -> None:
     stream = io.StringIO()
     line = ProgressLine(stream, interval=0.0, force=True)

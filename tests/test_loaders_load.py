@@ -61,7 +61,7 @@ def test_every_problem_is_reported_at_once_and_nothing_is_written(
     assert "key is empty" in found["institutions.csv", 4, "key"].reason  # missing key
     assert "cites a source" in found["institutions.csv", 5, "sources"].reason
     assert "neither in this load" in found["relationships.csv", 3, "to"].reason  # endpoint
-    assert "cannot start at a Authority" in found["relationships.csv", 4, "from"].reason
+    assert "cannot start at an Authority" in found["relationships.csv", 4, "from"].reason
     assert "own row has a problem" in found["relationships.csv", 5, "from"].reason
     assert len(e.value.problems) == 7
     assert store.stats().node_count == 0 and store.version() == 0
