@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from graph_service.cli import main
 from schema import NODE_KIND_BY_NAME
+from tests.cell_text import cell_text
 
 LEVELS = NODE_KIND_BY_NAME["Authority"].property("level").enum  # type: ignore[union-attr]
 SECTORS = NODE_KIND_BY_NAME["Institution"].property("sector").enum  # type: ignore[union-attr]
@@ -27,15 +28,7 @@ SECTORS = NODE_KIND_BY_NAME["Institution"].property("sector").enum  # type: igno
 # Text a person types into a cell: any letters, digits, punctuation and inner spaces. Not
 # text that exports escape as a would-be formula or that starts with an apostrophe (those
 # come back with a leading "'", by design), and no surrounding spaces (the loader trims).
-text = (
-    st.text(
-        alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")),
-        min_size=1,
-        max_size=25,
-    )
-    .map(str.strip)
-    .filter(lambda s: s and s[0] not in "=+-@'")
-)
+text = cell_text(25, banned_first="=+-@'")
 slug = st.from_regex(r"[a-z][a-z0-9\-]{0,12}", fullmatch=True)
 
 authorities = st.lists(

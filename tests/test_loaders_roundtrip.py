@@ -14,19 +14,12 @@ from graph_service.storage.sqlite import SqliteStore
 from loaders.load import load_files
 from loaders.template import node_headers
 from schema import NODE_KIND_BY_NAME
+from tests.cell_text import cell_text
 
 INSTITUTION = NODE_KIND_BY_NAME["Institution"]
 SECTORS = INSTITUTION.property("sector").enum  # type: ignore[union-attr]
 
-text = (
-    st.text(
-        alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")),
-        min_size=1,
-        max_size=30,
-    )
-    .map(str.strip)
-    .filter(lambda s: s and s[0] not in "=+-@" and ";" not in s)
-)
+text = cell_text(30, banned_first="=+-@", banned=";")
 
 institution = st.fixed_dictionaries(
     {
