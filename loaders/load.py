@@ -75,6 +75,11 @@ _BLOCK_ROWS = 256  # rows a block parser takes at once (see loaders.template_blo
 Progress = Callable[[str, int, float | None], None]
 
 
+def _at(file: str, sheet: str, row: int) -> str:
+    """Where a row is, as problems name another row: ``staff.csv [staff] row 3``."""
+    return f"{file} [{sheet}] row {row}"
+
+
 class Sink(Protocol):
     """The part of a store a load needs (the store protocol satisfies it)."""
 
@@ -757,20 +762,17 @@ class _Check:
         for loc, refs in pending.items():
             self.bad_locs.add(loc)
             self.late_bad = True
-            info = self.tables[loc >> _LOC_SHIFT]
-            row = loc & ((1 << _LOC_SHIFT) - 1)
+            info, row = self._place(loc)
             for column, node_id in refs:
                 if self._known(node_id) or tentative.get(node_id) == loc:
                     continue
                 if node_id in index:
-                    reason = "names a node whose own row has a problem" + self._row_of(
-                        index[node_id][1]
-                    )
-                elif (where := self.resolver.bad_rows.get(node_id)) is not None:
-                    reason = (
-                        "names a node whose own row has a problem: "
-                        f"{where[0]} [{where[1]}] row {where[2]}"
-                    )
+                    bad_info, bad_row = self._place(index[node_id][1])
+                    where: tuple[str, str, int] | None = (bad_info.file, bad_info.sheet, bad_row)
+                else:
+                    where = self.resolver.bad_rows.get(node_id)
+                if where is not None:
+                    reason = f"names a node whose own row has a problem: {_at(*where)}"
                 elif column == "sources":
                     reason = "cites a source that is neither in this load nor in the store"
                 else:
@@ -782,9 +784,9 @@ class _Check:
         for node_id in dead:
             index.pop(node_id, None)
 
-    def _row_of(self, loc: int) -> str:
-        info = self.tables[loc >> _LOC_SHIFT]
-        return f": {info.file} [{info.sheet}] row {loc & ((1 << _LOC_SHIFT) - 1)}"
+    def _place(self, loc: int) -> tuple[_TableInfo, int]:
+        """The table and row number of a row's location."""
+        return self.tables[loc >> _LOC_SHIFT], loc & ((1 << _LOC_SHIFT) - 1)
 
     def _check_conflicts(self) -> None:
         """Rows that repeat a node id with a different value for a property it already
@@ -812,19 +814,18 @@ class _Check:
                     continue
                 self.bad_locs.add(loc)
                 self.late_bad = True
-                info = self.tables[loc >> _LOC_SHIFT]
-                base_info = self.tables[base_loc >> _LOC_SHIFT]
-                base_row = base_loc & ((1 << _LOC_SHIFT) - 1)
+                info, row = self._place(loc)
+                base_info, base_row = self._place(base_loc)
                 for name in conflicts:
                     self.problems.append(
                         Problem(
                             info.file,
                             info.sheet,
-                            loc & ((1 << _LOC_SHIFT) - 1),
+                            row,
                             name,
                             str(props[name]),
-                            f"{node_id} is also on {base_info.file} [{base_info.sheet}] row "
-                            f"{base_row} with {name} = {base_props[name]!r}",
+                            f"{node_id} is also on {_at(base_info.file, base_info.sheet, base_row)}"
+                            f" with {name} = {base_props[name]!r}",
                         )
                     )
 

@@ -372,7 +372,7 @@ class _Scan:
 
 
 class _FormulaScan:
-    """:func:`_formula_cells`, worked out in threads from the moment a workbook is opened:
+    """:func:`_scan_workbook`, worked out in threads from the moment a workbook is opened:
     one a sheet for XLSX (each sheet is its own part of the file), one for the file else.
 
     Both the scan and calamine read a whole sheet (the scan inflates the sheet's XML,
@@ -451,21 +451,18 @@ def _read_sheet(path: Path, sheet: Any, name: str, scan: _FormulaScan) -> Table 
 
     state: dict[str, int] = {"done": 0}
 
-    def rows(first: int = start_row + 2) -> Iterator[tuple[int, list[Cell]]]:
-        padded = row_iter if not pad else (pad + cells for cells in row_iter)
-        numbered = zip(itertools.count(first), padded)
-        # handed on in batches: counting rows for progress one by one costs more than
-        # the rest of reading them
-        while batch := list(itertools.islice(numbered, _ROW_BATCH)):
-            state["done"] += len(batch)
-            yield from batch
-
     def blocks(count: int, first: int = start_row + 2) -> Iterator[tuple[int, list[list[Cell]]]]:
         padded = row_iter if not pad else (pad + cells for cells in row_iter)
         while block := list(itertools.islice(padded, count)):
             state["done"] += len(block)
             yield first, block
             first += len(block)
+
+    def rows() -> Iterator[tuple[int, list[Cell]]]:
+        # taken in batches: counting rows for progress one by one costs more than the
+        # rest of reading them
+        for first, block in blocks(_ROW_BATCH):
+            yield from zip(itertools.count(first), block)
 
     def progress() -> float:
         return float(state["done"] / total)
@@ -662,11 +659,6 @@ def _scan_workbook(path: Path, sheet: str | None = None) -> _Scan:
     except (zipfile.BadZipFile, KeyError, OSError):
         return _Scan()
     return _Scan()
-
-
-def _formula_cells(path: Path, sheet: str | None = None) -> dict[str, list[str]]:
-    """The formula cells of :func:`_scan_workbook`."""
-    return _scan_workbook(path, sheet).formulas
 
 
 def _contains(

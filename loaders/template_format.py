@@ -42,7 +42,7 @@ from schema import (
     check_key,
     split_node_id,
 )
-from schema.validation import with_article
+from schema.validation import endpoint_problems
 
 _SOURCE_SPLIT = re.compile(r"\s*[;,\n]\s*")
 
@@ -669,24 +669,8 @@ def relationship_from_cells(
         return None
     source_kind = ends["from"].split(":", 1)[0]
     target_kind = ends["to"].split(":", 1)[0]
-    if source_kind not in rt.sources:
-        bad.append(
-            (
-                "from",
-                ends["from"],
-                f"{rt.name} cannot start at {with_article(source_kind)}; it starts at "
-                f"{' or '.join(rt.sources)}",
-            )
-        )
-    if target_kind not in rt.targets:
-        bad.append(
-            (
-                "to",
-                ends["to"],
-                f"{rt.name} cannot end at {with_article(target_kind)}; it ends at "
-                f"{' or '.join(rt.targets)}",
-            )
-        )
+    for end, reason in endpoint_problems(rt, source_kind, target_kind).items():
+        bad.append((end, ends[end], reason))
     if bad:
         return None
     key = cell_text(cells["key"]) if "key" in cells else ""

@@ -75,17 +75,26 @@ def split_node_id(node_id_: str) -> tuple[str, str]:
 def check_endpoints(rel_type: str, source_kind: str, target_kind: str) -> RelationshipType:
     """Reject a relationship between kinds its type may not join."""
     rt = relationship_type(rel_type)
+    for reason in endpoint_problems(rt, source_kind, target_kind).values():
+        raise ModelError(reason)
+    return rt
+
+
+def endpoint_problems(rt: RelationshipType, source_kind: str, target_kind: str) -> dict[str, str]:
+    """Why ``rt`` may not join these kinds, by end (``"from"``, ``"to"``); empty when it
+    may. The loaders report both ends of a row; :func:`check_endpoints` the first."""
+    found: dict[str, str] = {}
     if source_kind not in rt.sources:
-        raise ModelError(
-            f"{rel_type} cannot start at {with_article(source_kind)}; "
+        found["from"] = (
+            f"{rt.name} cannot start at {with_article(source_kind)}; "
             f"it starts at {' or '.join(rt.sources)}"
         )
     if target_kind not in rt.targets:
-        raise ModelError(
-            f"{rel_type} cannot end at {with_article(target_kind)}; "
+        found["to"] = (
+            f"{rt.name} cannot end at {with_article(target_kind)}; "
             f"it ends at {' or '.join(rt.targets)}"
         )
-    return rt
+    return found
 
 
 def with_article(kind: str) -> str:
