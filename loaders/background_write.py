@@ -19,6 +19,12 @@ Either way the store sees one transaction or none, and a second process reading 
 store meanwhile (``serve``) sees the old graph until the commit. If the loading process
 dies, the writer's input closes and it rolls back.
 
+The writer reports its commit as soon as it is made, and only then copies the write-ahead
+log into the database file (a checkpoint: for a large load the whole file passes through
+the log, a second or more of disk writes). The load is committed and readable before the
+copy; the loading process does not wait for it, and a thread of its own reaps the writer
+(:func:`wait_for_checkpoints` waits for them).
+
 The writer is a plain child interpreter (``python -m loaders.background_write``), fed
 length-prefixed frames on its standard input: not :mod:`multiprocessing`, whose spawned
 children import the parent's main script again (a script without a ``__main__`` guard
@@ -40,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -50,6 +57,8 @@ _ROLLBACK = b"R"
 _GONE = b"G"  # not sent: the writer's own mark for the end of its input
 _AHEAD = 16  # chunks read ahead (5,000 rows each)
 _HEADER = 9  # a frame: its tag (one byte), its length (8 bytes, little-endian), its data
+#: Threads reaping writers that committed and are copying the log into the database file.
+_checkpointing: list[threading.Thread] = []
 #: Where this package and its siblings (graph_service, schema) are imported from.
 _ROOT = str(Path(__file__).resolve().parent.parent)
 
@@ -87,8 +96,10 @@ class BackgroundWriter:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH", "")) if p)
         # closed in close(), which every path to the end of a load goes through
         self._errors = tempfile.TemporaryFile(prefix="pressure-graph-writer-")  # noqa: SIM115
+        # -P: the working directory is not put first on the path, so a folder named
+        # like one of these packages where the load was started cannot stand in for it
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "loaders.background_write", url, str(batch_size)],
+            [sys.executable, "-P", "-m", "loaders.background_write", url, str(batch_size)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._errors,
@@ -132,11 +143,12 @@ class BackgroundWriter:
         try:
             stdin.write(_frame(command))
             stdin.close()
-            message = pickle.loads(stdout.read())
+            message = pickle.loads(stdout.read())  # the writer closes it once it has replied
         except (OSError, EOFError, pickle.UnpicklingError):
             message = None
         finally:
-            self.close()
+            # a writer that committed goes on with its checkpoint: not waited for
+            self.close(wait=not (isinstance(message, tuple) and message[0] == "done"))
         if not isinstance(message, tuple):
             raise WriterFailed(
                 f"the writer process ended unexpectedly (exit code {self._process.returncode}"
@@ -146,22 +158,44 @@ class BackgroundWriter:
         self.peak_rss_mb, self.cpu_seconds = message[-2], message[-1]
         return message[:-2]
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Close the pipes and reap the writer; ``wait=False`` (a writer that has
+        committed and is copying its log into the database file) leaves the reaping to a
+        thread (see :func:`wait_for_checkpoints`)."""
         if self._open:
             self._open = False
             for stream in (self._process.stdin, self._process.stdout):
                 if stream is not None:
                     with contextlib.suppress(OSError):
                         stream.close()
-            try:
-                self._process.wait(timeout=60)
-            except subprocess.TimeoutExpired:  # pragma: no cover - a writer stuck in I/O
-                self._process.kill()
-                self._process.wait()
-            self._errors.seek(0)
-            lines = self._errors.read().decode("utf-8", "replace").strip().splitlines()
-            self._last_error = lines[-1] if lines else ""
-            self._errors.close()
+            if wait:
+                self._reap(timeout=60)
+            else:
+                reaper = threading.Thread(target=self._reap, name="writer-checkpoint", daemon=True)
+                _checkpointing.append(reaper)
+                reaper.start()
+
+    def _reap(self, timeout: float | None = None) -> None:
+        try:
+            self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a writer stuck in I/O
+            self._process.kill()
+            self._process.wait()
+        self._errors.seek(0)
+        lines = self._errors.read().decode("utf-8", "replace").strip().splitlines()
+        self._last_error = lines[-1] if lines else ""
+        self._errors.close()
+
+
+def wait_for_checkpoints(timeout: float | None = None) -> bool:
+    """Wait until every writer that committed has copied its log into the database file
+    and ended (at most ``timeout`` seconds in all); whether they all have."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for reaper in list(_checkpointing):
+        reaper.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if not reaper.is_alive():
+            _checkpointing.remove(reaper)
+    return not _checkpointing
 
 
 class RowBatches:
@@ -236,6 +270,7 @@ class _Writing:
             from graph_service.storage.open import open_store
 
             self.store = open_store(url)
+            self.store.defer_checkpoints()  # done after the commit is reported (see main)
             self.scope.enter_context(self.store.transaction(bulk=True))
         except Exception as e:  # reported to the loading process
             self.failed = f"cannot write {url}: {e}"
@@ -270,9 +305,23 @@ class _Writing:
     def rollback(self) -> None:
         self.scope.__exit__(_Rollback, _Rollback(), None)
 
+    def checkpoint(self) -> None:
+        if self.store is not None:
+            with contextlib.suppress(Exception):  # a later commit's checkpoint finishes it
+                self.store.checkpoint()
+
     def close(self) -> None:
         if self.store is not None:
             self.store.close()
+
+
+def _hang_up(out: IO[bytes]) -> None:
+    """Close the pipe to the loading process (standard output now goes nowhere): its
+    read of the reply ends here, while this process goes on."""
+    out.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, out.fileno())
+    os.close(devnull)
 
 
 def _read_frame(stream: IO[bytes]) -> tuple[bytes, bytes]:
@@ -309,8 +358,9 @@ def _frames(source: IO[bytes]) -> queue.Queue[tuple[bytes, bytes]]:
 
 def main(argv: list[str] | None = None) -> int:
     """The writer process: upsert every chunk read from standard input inside one bulk
-    transaction; commit or roll back when told; write the outcome (pickled) to standard
-    output."""
+    transaction; commit or roll back when told; write the outcome (pickled, with this
+    process's peak memory and CPU time so far) to standard output and close it; after a
+    commit, copy the log into the database file."""
     url, batch_size = (argv if argv is not None else sys.argv[1:])[:2]
     writing = _Writing(url, int(batch_size))
     frames = _frames(sys.stdin.buffer)
@@ -329,9 +379,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         writing.rollback()
         result = ("failed", "rolled back")
-    writing.close()
     out.write(pickle.dumps((*result, *_usage())))
-    out.flush()
+    _hang_up(out)
+    if result[0] == "done":
+        writing.checkpoint()
+    writing.close()
     return 0
 
 

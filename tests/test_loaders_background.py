@@ -18,7 +18,7 @@ import pytest
 
 from graph_service.storage import Node
 from graph_service.storage.sqlite import SqliteStore
-from loaders.background_write import embedded_store_url
+from loaders.background_write import embedded_store_url, wait_for_checkpoints
 from loaders.load import _writes_ahead, load_files
 from loaders.problems import LoadRejected
 from tests.test_loaders_bulk_write import EXAMPLES, contents, outcome, write_files
@@ -45,6 +45,25 @@ def test_writing_ahead_gives_the_same_load(tmp_path: Path) -> None:
     sequential, ahead = both_ways(tmp_path, write_clean_files(tmp_path / "in"))
     assert ahead == sequential
     assert sequential[0][1]["Person"] == 40
+
+
+def test_a_load_written_ahead_reaches_the_database_file(tmp_path: Path) -> None:
+    """The writer reports its commit before copying the write-ahead log into the
+    database file; the copy still happens. The file alone, without its log, holds the
+    load once the writer has ended."""
+    store = SqliteStore(tmp_path / "store.db")
+    result = load_files(write_clean_files(tmp_path / "in"), store, background=True)
+    assert result.written_ahead
+    expected = contents(store)  # read through the log
+    assert wait_for_checkpoints(timeout=60)
+    alone = tmp_path / "alone.db"
+    alone.write_bytes((tmp_path / "store.db").read_bytes())
+    assert not (tmp_path / "alone.db-wal").exists()
+    copy = SqliteStore(alone)
+    assert contents(copy) == expected
+    assert copy.stats().node_count == store.stats().node_count > 40
+    copy.close()
+    store.close()
 
 
 def test_batches_ending_inside_a_chunk_lose_nothing(tmp_path: Path) -> None:
@@ -180,3 +199,19 @@ def test_only_the_embedded_store_is_written_ahead(tmp_path: Path) -> None:
     with big.open("wb") as f:
         f.truncate(9 << 20)
     assert _writes_ahead([big], store, None)
+
+
+def test_the_writer_runs_this_code_wherever_the_load_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``loaders`` package in the working directory (another checkout, say) must not
+    stand in for the writer's own: the writer would run other code than the check."""
+    impostor = tmp_path / "cwd" / "loaders"
+    impostor.mkdir(parents=True)
+    (impostor / "__init__.py").write_text("")
+    (impostor / "background_write.py").write_text("raise SystemExit('the wrong writer')\n")
+    monkeypatch.chdir(tmp_path / "cwd")
+    store = SqliteStore(tmp_path / "store.db")
+    result = load_files(write_clean_files(tmp_path / "in"), store, background=True)
+    assert result.written_ahead
+    assert result.counts()["Person"] == 40

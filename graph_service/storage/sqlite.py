@@ -599,6 +599,23 @@ class SqliteStore:
                 raise
             self._sync(force=True)
 
+    def defer_checkpoints(self) -> None:
+        """Commits on this connection leave the write-ahead log as it is, for
+        :meth:`checkpoint` to copy into the database file later. A commit normally
+        copies it itself once the log holds 1,000 pages: after a large load, the whole
+        file passes through the log again and is synced, a second or more of disk
+        writes before the commit returns, though the data was committed (and readable
+        by every connection) before the copy began."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
+
+    def checkpoint(self) -> None:
+        """Copy the committed pages of the write-ahead log into the database file, as
+        far as readers allow (a reader still on an older snapshot keeps the pages it
+        reads; a later commit finishes the copy)."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
