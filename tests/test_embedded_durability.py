@@ -4,6 +4,7 @@ intact after `kill -9`. (SQLite-specific: the Neo4j server has its own guarantee
 from __future__ import annotations
 
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -109,3 +110,26 @@ def test_a_file_of_another_store_format_is_refused_with_advice(tmp_path: Path) -
         db.execute("UPDATE meta SET value = 1 WHERE name = 'format'")
     with pytest.raises(StoreError, match="store format 1, this one reads 2"):
         SqliteStore(path)
+
+
+def test_new_files_have_large_pages_and_old_files_keep_theirs(tmp_path: Path) -> None:
+    """A new store is made with 16 KiB pages (a large load writes a quarter as many); a
+    file made with SQLite's default 4 KiB pages opens, takes writes and keeps its size."""
+    new = SqliteStore(tmp_path / "new.db")
+    new.upsert([Node.create("Source", "s", {"title": "S"})])
+    new.close()
+    old_path = tmp_path / "old.db"
+    db = sqlite3.connect(old_path)
+    db.execute("PRAGMA page_size=4096")
+    db.execute("CREATE TABLE made_before (x)")
+    db.close()
+    old = SqliteStore(old_path)
+    old.upsert([Node.create("Source", "s", {"title": "S"})])
+    old.close()
+    sizes = {}
+    for name in ("new.db", "old.db"):
+        db = sqlite3.connect(tmp_path / name)
+        sizes[name] = db.execute("PRAGMA page_size").fetchone()[0]
+        assert db.execute("SELECT id FROM nodes").fetchall() == [("Source:s",)]
+        db.close()
+    assert sizes == {"new.db": 16384, "old.db": 4096}
