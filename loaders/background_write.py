@@ -28,7 +28,10 @@ copy; the loading process does not wait for it, and a thread of its own reaps th
 The writer is a plain child interpreter (``python -m loaders.background_write``), fed
 length-prefixed frames on its standard input: not :mod:`multiprocessing`, whose spawned
 children import the parent's main script again (a script without a ``__main__`` guard
-would start its load once more).
+would start its load once more). The chunks themselves do not go through the pipe: the
+writer inherits the spill file, and a frame says where in it the next chunk lies. The
+check writes every chunk there anyway; copying a million rows' chunks (133 MB) through
+a pipe as well cost both processes CPU, and the writer a thread to read ahead with.
 
 Stores whose loads are not one transaction (Neo4j commits every 20,000 rows) are never
 written ahead: a rejected load must leave them untouched.
@@ -40,7 +43,6 @@ import contextlib
 import marshal
 import os
 import pickle
-import queue
 import resource
 import subprocess
 import sys
@@ -55,7 +57,6 @@ _DATA = b"D"
 _COMMIT = b"C"
 _ROLLBACK = b"R"
 _GONE = b"G"  # not sent: the writer's own mark for the end of its input
-_AHEAD = 16  # chunks read ahead (5,000 rows each)
 _HEADER = 9  # a frame: its tag (one byte), its length (8 bytes, little-endian), its data
 #: Threads reaping writers that committed and are copying the log into the database file.
 _checkpointing: list[threading.Thread] = []
@@ -84,6 +85,10 @@ def embedded_store_url(sink: object) -> str | None:
     return None
 
 
+def _where(offset: int, size: int) -> bytes:
+    return offset.to_bytes(8, "little") + size.to_bytes(8, "little")
+
+
 def _frame(tag: bytes, data: bytes = b"") -> bytes:
     return tag + len(data).to_bytes(8, "little") + data
 
@@ -91,7 +96,7 @@ def _frame(tag: bytes, data: bytes = b"") -> bytes:
 class BackgroundWriter:
     """The loading process's end of a writer process (see the module docstring)."""
 
-    def __init__(self, url: str, batch_size: int) -> None:
+    def __init__(self, url: str, batch_size: int, spill: IO[bytes]) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH", "")) if p)
         # closed in close(), which every path to the end of a load goes through
@@ -99,7 +104,16 @@ class BackgroundWriter:
         # -P: the working directory is not put first on the path, so a folder named
         # like one of these packages where the load was started cannot stand in for it
         self._process = subprocess.Popen(
-            [sys.executable, "-P", "-m", "loaders.background_write", url, str(batch_size)],
+            [
+                sys.executable,
+                "-P",
+                "-m",
+                "loaders.background_write",
+                url,
+                str(batch_size),
+                str(spill.fileno()),
+            ],
+            pass_fds=(spill.fileno(),),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._errors,
@@ -111,13 +125,14 @@ class BackgroundWriter:
         self._broken = False
         self._last_error = ""
 
-    def send(self, chunk: bytes) -> None:
-        """One spilled chunk (``marshal`` of its entries, see :class:`RowBatches`); blocks
-        while the writer is behind by more than the pipe holds, so memory stays bounded."""
+    def send(self, offset: int, size: int) -> None:
+        """The spilled chunk of ``size`` bytes at ``offset`` in the spill file (``marshal``
+        of its entries, see :class:`RowBatches`), written and flushed there already."""
         if self._open and not self._broken:
             try:
                 stdin: IO[bytes] = self._process.stdin  # type: ignore[assignment]
-                stdin.write(_frame(_DATA, chunk))
+                stdin.write(_frame(_DATA, _where(offset, size)))
+                stdin.flush()
             except OSError:  # the writer died; commit() will say so
                 self._broken = True
 
@@ -259,8 +274,9 @@ class _Writing:
     """The writer process's state: one bulk transaction, rows batched into it. Records
     the first failure instead of raising, so the process keeps draining its pipe."""
 
-    def __init__(self, url: str, batch_size: int) -> None:
+    def __init__(self, url: str, batch_size: int, spill: int) -> None:
         self.batch_size = batch_size
+        self.spill = spill  # the spill file's descriptor
         self.failed: str | None = None
         self.summary: Any = None
         self.batches = RowBatches(batch_size, self._write)
@@ -275,10 +291,11 @@ class _Writing:
         except Exception as e:  # reported to the loading process
             self.failed = f"cannot write {url}: {e}"
 
-    def take(self, message: bytes) -> None:
+    def take(self, frame: bytes) -> None:
+        """Write the spilled chunk a data frame points at."""
         if self.failed is None:
             try:
-                self.batches.add_chunk(marshal.loads(message))
+                self.batches.add_chunk(marshal.loads(_chunk(self.spill, frame)))
             except Exception as e:  # reported to the loading process
                 self.failed = str(e) or type(e).__name__
 
@@ -335,38 +352,34 @@ def _read_frame(stream: IO[bytes]) -> tuple[bytes, bytes]:
     return header[:1], data
 
 
-def _frames(source: IO[bytes]) -> queue.Queue[tuple[bytes, bytes]]:
-    """Frames read ahead by a thread, up to ``_AHEAD`` of them: while the writer is busy
-    with a batch the loading process can send on, instead of waiting on a full pipe (a
-    batch spans several chunks). The end of the input comes as a ``_GONE`` frame."""
-    frames: queue.Queue[tuple[bytes, bytes]] = queue.Queue(maxsize=_AHEAD)
-
-    def read() -> None:
-        while True:
-            try:
-                frame = _read_frame(source)
-            except (EOFError, OSError):
-                frames.put((_GONE, b""))
-                return
-            frames.put(frame)
-            if frame[0] != _DATA:
-                return
-
-    threading.Thread(target=read, name="frames", daemon=True).start()
-    return frames
+def _chunk(spill: int, frame: bytes) -> bytes:
+    """The spilled chunk a data frame points at."""
+    offset, size = int.from_bytes(frame[:8], "little"), int.from_bytes(frame[8:16], "little")
+    parts = []
+    while size:
+        part = os.pread(spill, size, offset)
+        if not part:
+            raise EOFError(f"the spill file ends before byte {offset + size}")
+        parts.append(part)
+        offset += len(part)
+        size -= len(part)
+    return b"".join(parts) if len(parts) != 1 else parts[0]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The writer process: upsert every chunk read from standard input inside one bulk
-    transaction; commit or roll back when told; write the outcome (pickled, with this
-    process's peak memory and CPU time so far) to standard output and close it; after a
-    commit, copy the log into the database file."""
-    url, batch_size = (argv if argv is not None else sys.argv[1:])[:2]
-    writing = _Writing(url, int(batch_size))
-    frames = _frames(sys.stdin.buffer)
+    """The writer process: upsert every chunk its standard input points at (in the spill
+    file) inside one bulk transaction; commit or roll back when told; write the outcome
+    (pickled, with this process's peak memory and CPU time so far) to standard output and
+    close it; after a commit, copy the log into the database file."""
+    url, batch_size, spill = (argv if argv is not None else sys.argv[1:])[:3]
+    writing = _Writing(url, int(batch_size), int(spill))
+    source = sys.stdin.buffer
     out = sys.stdout.buffer
     while True:
-        tag, data = frames.get()
+        try:
+            tag, data = _read_frame(source)
+        except (EOFError, OSError):
+            tag = _GONE
         if tag != _DATA:
             break
         writing.take(data)

@@ -157,10 +157,10 @@ def load_files(
         mapping = load_mapping(Path(mapping))
     started = time.perf_counter()
     writer = None
-    if not dry_run and _writes_ahead(paths, sink, background):
-        writer = BackgroundWriter(embedded_store_url(sink) or "", batch_size)
     try:
         with tempfile.TemporaryFile(prefix="pressure-graph-load-") as spill_file:
+            if not dry_run and _writes_ahead(paths, sink, background):
+                writer = BackgroundWriter(embedded_store_url(sink) or "", batch_size, spill_file)
             check = _Check(sink, spill_file, progress, writer)
             with _young_gc_only():
                 check.run([Path(p) for p in paths], mapping)
@@ -834,11 +834,14 @@ class _Check:
     def _flush_spill(self) -> None:
         if self._chunk:
             data = marshal.dumps(self._chunk)
-            self.spill.seek(0, 2)
-            self.spill.write(len(data).to_bytes(8, "little"))
-            self.spill.write(data)
-            if self.writer is not None:
-                self.writer.send(data)
+            spill = self.spill
+            spill.seek(0, 2)
+            spill.write(len(data).to_bytes(8, "little"))
+            offset = spill.tell()
+            spill.write(data)
+            if self.writer is not None:  # which reads the chunk from the spill file
+                spill.flush()
+                self.writer.send(offset, len(data))
             self._spilled_chunks += 1
             self._chunk = []
             self._chunk_rows = 0
