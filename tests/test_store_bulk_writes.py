@@ -145,6 +145,50 @@ def test_a_failed_bulk_fill_leaves_the_file_and_its_indexes_as_they_were(tmp_pat
     store.close()
 
 
+def _indexes(store: SqliteStore) -> set[str]:
+    return {r[0] for r in store._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+@pytest.mark.parametrize("in_order", [True, False])
+def test_the_identity_index_kept_while_relationships_come_by_source(
+    tmp_path: Path, in_order: bool
+) -> None:
+    """Relationships by source into an empty table keep the identity index as they come
+    (it exists after the first batch); a batch out of that order drops it, and the commit
+    builds it again. Either way the file ends with the index, refusing duplicates, and
+    holds what the general path stores; a later repeat is merged."""
+    people = [person(i) for i in range(30)]
+    batches = [[works(i, i % 3) for i in range(0, 10)], [works(i, i % 3) for i in range(10, 20)]]
+    batches.append([works(i, i % 3) for i in range(20, 30)])
+    if not in_order:
+        batches[1].reverse()  # sources go down inside the batch
+    fast = SqliteStore(tmp_path / "fast.db")
+    general = SqliteStore(tmp_path / "general.db")
+    seen = []
+    with fast.transaction(bulk=True):
+        fast.upsert([*sources(), *(inst(j) for j in range(3)), *people])
+        for batch in batches:
+            fast.upsert([], batch)
+            seen.append("rels_by_identity" in _indexes(fast))
+        repeat = fast.upsert([], [works(5, 2, S2)])
+    general.upsert([*sources(), *(inst(j) for j in range(3)), *people])
+    for batch in batches:
+        general.upsert([], batch)
+    general.upsert([], [works(5, 2, S2)])
+    assert seen == ([True, True, True] if in_order else [True, False, False])
+    assert repeat.updated == {"WORKS_AT": 1}
+    assert "rels_by_identity" in _indexes(fast)
+    assert everything(fast) == everything(general)
+    assert fast.stats().relationship_count == 30
+    with pytest.raises(sqlite3.IntegrityError):
+        fast._db.execute(
+            "INSERT INTO rels (src, type, dst, key, props, sources, evidence, origins) "
+            "SELECT src, type, dst, key, props, sources, evidence, origins FROM rels LIMIT 1"
+        )
+    fast.close()
+    general.close()
+
+
 def test_a_reload_merges_many_stored_relationships_in_batched_lookups(tmp_path: Path) -> None:
     """More repeated relationships than one look-up statement holds (500), each merged."""
     store = SqliteStore(tmp_path / "g.db")

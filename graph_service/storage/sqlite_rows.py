@@ -153,6 +153,13 @@ class Fill:
     batch that might repeat one (equal hashes) brings the index back for the rest of the
     load, and from then on conflicts are found by SQLite as usual.
 
+    Into an empty relationship table, relationships often come in the index's order, by
+    source (a staff list gives one ``WORKS_AT`` per person row, and persons are written
+    first): the identity index is then built on the first batch and kept as they come,
+    each entry landing at its right-hand end, which costs less than building it before
+    the commit (the commit waits for that). The first batch out of that order drops it,
+    to be built before the commit after all (:meth:`follow_order`).
+
     Files written before these indexes had names keep their built-in unique constraints,
     which cannot be dropped: a bulk load into them simply keeps them.
     """
@@ -165,7 +172,11 @@ class Fill:
             db.execute("DROP INDEX nodes_by_id")
         #: hashes of the relationship identities stored, while their index is off
         self.seen: set[int] | None = None
-        if "rels_by_identity" in named and _rows(db, "rels") <= _FILL_LIMIT:
+        rels = _rows(db, "rels")
+        #: relationships have come by source so far (see :meth:`follow_order`)
+        self.in_order = rels == 0 and "rels_by_identity" in named
+        self.last_source = -1
+        if "rels_by_identity" in named and rels <= _FILL_LIMIT:
             self.seen = set(
                 map(
                     hash,
@@ -185,7 +196,23 @@ class Fill:
             self.db.execute(NODE_INDEX)
             self.node_index_off = False
 
+    def follow_order(self, src: list[int]) -> None:
+        """Before a batch of new relationships (their source rowids) is inserted: keep
+        the identity index as they come while sources never go down (built on the first
+        batch, on an empty table), else drop it for the rest of the load."""
+        if not self.in_order or self.seen is None or not src:
+            return
+        if src[0] < self.last_source or src != sorted(src):
+            self.in_order = False
+            if self.last_source >= 0:  # the index was built: the commit builds it again
+                self.db.execute("DROP INDEX rels_by_identity")
+            return
+        if self.last_source < 0:
+            self.db.execute(REL_INDEX)
+        self.last_source = src[-1]
+
     def restore_rel_index(self) -> None:
+        self.in_order = False
         if self.seen is not None:
             self.db.execute(REL_INDEX)
             self.seen = None
@@ -358,7 +385,7 @@ def write_relationships(
         count = len(seen)
         seen |= hashes
         if len(hashes) == len(rows) and len(seen) - count == len(rows):
-            src, dst = _insert_new_relationships(inserter, mirror, rows)
+            src, dst = _insert_new_relationships(inserter, mirror, rows, fill)
             types = list(map(_second, rows))
             mirror.extend_edges(src, dst, types)
             count_outcomes(summary, Counter({("created", t): n for t, n in Counter(types).items()}))
@@ -393,12 +420,13 @@ def write_relationships(
 
 
 def _insert_new_relationships(
-    inserter: Inserter, mirror: GraphMirror, rows: list[RelRow]
+    inserter: Inserter, mirror: GraphMirror, rows: list[RelRow], fill: Fill
 ) -> tuple[list[int], list[int]]:
     """Insert relationships known to be new, a slice at a time; their source and
     target rowids. Every endpoint is looked up before anything is inserted, so a batch
     that names a node that does not exist writes none of its relationships."""
     src, dst = _endpoints(mirror, rows)
+    fill.follow_order(src)
     for start in range(0, len(rows), _SLICE):
         end = start + _SLICE
         inserter.insert(_REL_HEAD, _rel_columns(rows[start:end], src[start:end], dst[start:end]))
