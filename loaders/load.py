@@ -390,8 +390,12 @@ class _Check:
         self.rows_good = 0
         self.accepted: Counter[str] = Counter()  # records of accepted rows, by kind / type
         self.late_bad = False  # an accepted row turned out bad (a reference, a conflict)
-        # node id -> (hash of its properties, location of its first good row)
-        self.index: dict[str, tuple[int, int]] = {}
+        # node id -> the hash of its first good row's properties (see props_digest). A
+        # plain int: a tuple with the row's location beside it cost a million-row load a
+        # tuple per node, each walked by every young collection; the one place a node's
+        # row is asked for (a row naming a node whose row waits in vain) has it from
+        # ``tentative``.
+        self.index: dict[str, int] = {}
         self.suspects: set[str] = set()  # ids repeated with other properties
         self.tentative: dict[str, int] = {}  # node id -> loc whose references are unsettled
         self.pending: dict[int, list[tuple[str, str]]] = {}  # loc -> [(column, node id)]
@@ -644,6 +648,7 @@ class _Check:
         in_store = self.in_store
         accepted = self.accepted
         waiting: list[tuple[str, str]] = []
+        defined: list[str] = []  # the nodes this row is the first to define
         # A reference is settled (see _known) when it names a node of this load whose row
         # is not waiting, or a node in the store.
         for rec in records:
@@ -653,8 +658,9 @@ class _Check:
                 digest = props_digest(rec[4])
                 seen = index.get(node_id)
                 if seen is None:
-                    index[node_id] = (digest, loc)
-                elif seen[0] != digest:
+                    index[node_id] = digest
+                    defined.append(node_id)
+                elif seen != digest:
                     self.suspects.add(node_id)
                 sources = rec[5]
             else:
@@ -670,9 +676,8 @@ class _Check:
                     waiting.append(("sources", source))
         if waiting:
             self.pending[loc] = waiting
-            for rec in records:
-                if rec[0] == 0 and index[rec[1]][1] == loc:  # a node this row defines
-                    tentative[rec[1]] = loc
+            for node_id in defined:
+                tentative[node_id] = loc
             if len(self.pending) >= _PENDING_LIMIT:
                 self._settle(final=False)
         self.rows_good += 1
@@ -699,9 +704,7 @@ class _Check:
             not tentative or tentative.keys().isdisjoint(refs)
         )
         if settled and block.digests is not None:
-            entries = dict(
-                zip(map(_NODE_ID, rows), zip(block.digests, locs, strict=True), strict=True)
-            )
+            entries = dict(zip(map(_NODE_ID, rows), block.digests, strict=True))
             if len(entries) != len(rows) or not index.keys().isdisjoint(entries):
                 settled = False  # an id repeated: row by row
             else:
@@ -766,8 +769,8 @@ class _Check:
             for column, node_id in refs:
                 if self._known(node_id) or tentative.get(node_id) == loc:
                     continue
-                if node_id in index:
-                    bad_info, bad_row = self._place(index[node_id][1])
+                if node_id in index:  # and so waiting: its row is the one it waits with
+                    bad_info, bad_row = self._place(tentative[node_id])
                     where: tuple[str, str, int] | None = (bad_info.file, bad_info.sheet, bad_row)
                 else:
                     where = self.resolver.bad_rows.get(node_id)
