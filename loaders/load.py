@@ -543,16 +543,28 @@ class _Check:
         try:
             if blocks is None:
                 self._read_rows(table.rows, reading)
+            elif table.column_blocks is not None:
+                for first, rows, columns in table.column_blocks(_BLOCK_ROWS, blocks.width):
+                    if columns is not None:
+                        numbers = range(first, first + len(columns[0]))
+                        if not self._read_block(numbers, None, columns, blocks, reading):
+                            rows = list(map(list, zip(*columns, strict=True)))
+                            self._read_rows(zip(numbers, rows, strict=True), reading)
+                        continue
+                    assert rows is not None
+                    numbers = range(first, first + len(rows))
+                    if not self._read_block(numbers, rows, None, blocks, reading):
+                        self._read_rows(zip(numbers, rows, strict=True), reading)
             elif table.blocks is not None:
                 for first, rows in table.blocks(_BLOCK_ROWS):
                     numbers = range(first, first + len(rows))
-                    if not self._read_block(numbers, rows, blocks, reading):
+                    if not self._read_block(numbers, rows, None, blocks, reading):
                         self._read_rows(zip(numbers, rows, strict=True), reading)
             else:
                 numbered = table.rows
                 while block := list(islice(numbered, _BLOCK_ROWS)):
                     some_numbers, some_rows = zip(*block, strict=True)
-                    if not self._read_block(some_numbers, some_rows, blocks, reading):
+                    if not self._read_block(some_numbers, some_rows, None, blocks, reading):
                         self._read_rows(block, reading)
         finally:
             table.close()
@@ -560,19 +572,25 @@ class _Check:
     def _read_block(
         self,
         numbers: Sequence[int],
-        rows: Sequence[list[Cell]],
+        rows: Sequence[list[Cell]] | None,
+        columns: Sequence[Sequence[Cell]] | None,
         blocks: BlockParser,
         reading: _Reading,
     ) -> bool:
-        """A block of rows on the block path (:mod:`loaders.template_blocks`): False when
-        it has to be read row by row instead (a row with a problem, a blank row, …)."""
+        """A block of rows on the block path (:mod:`loaders.template_blocks`), given as
+        its rows or, when the reader cut them so, its columns: False when it has to be
+        read row by row instead (a row with a problem, a blank row, …)."""
         if reading.row_problems and not reading.row_problems.keys().isdisjoint(numbers):
             return False
-        parsed = blocks.parse_block(numbers, rows, reading.prefix)
+        if columns is not None:
+            parsed = blocks.parse_columns(numbers, columns, reading.prefix)
+        else:
+            assert rows is not None
+            parsed = blocks.parse_block(numbers, rows, reading.prefix)
         if parsed is None:
             return False
         before = self.rows_read
-        self.rows_read = done = before + len(rows)
+        self.rows_read = done = before + len(numbers)
         if self.collect and done >> _GC_SHIFT != before >> _GC_SHIFT:
             gc.collect(1)
         if self.progress is not None and done >> _REPORT_SHIFT != before >> _REPORT_SHIFT:

@@ -255,12 +255,21 @@ class BlockParser:
         of a row is ``prefix`` followed by its number."""
         if not rows or len(set(map(len, rows))) != 1 or len(rows[0]) != self.width:
             return None
+        return self.parse_columns(numbers, list(zip(*rows, strict=True)), prefix)
+
+    def parse_columns(
+        self, numbers: Sequence[int], columns: Sequence[Sequence[Cell]], prefix: str
+    ) -> Block | None:
+        """:meth:`parse_block` of the rows given as their ``width`` columns, each as long
+        as ``numbers`` (a reader that cuts text into cells gives them so)."""
         try:
-            return self._parse(numbers, list(zip(*rows, strict=True)), prefix)
+            return self._parse(numbers, columns, prefix)
         except Slow:
             return None
 
-    def _parse(self, numbers: Sequence[int], columns: list[tuple[Cell, ...]], prefix: str) -> Block:
+    def _parse(
+        self, numbers: Sequence[int], columns: Sequence[Sequence[Cell]], prefix: str
+    ) -> Block:
         raise NotImplementedError
 
 
@@ -278,7 +287,7 @@ class _ProvenanceBlock:
         self.sources_of = memo_column(provenance.sources_of)
         self.evidence_of = memo_column(provenance.evidence_of)
 
-    def read(self, columns: list[tuple[Cell, ...]], n: int) -> tuple[Any, Any]:
+    def read(self, columns: Sequence[Sequence[Cell]], n: int) -> tuple[Any, Any]:
         sources: Any = (
             repeat(())
             if self.sources_index is None
@@ -311,7 +320,9 @@ class NodeBlocks(BlockParser):
         self.provenance = _ProvenanceBlock(parser)
         self.name_parts: dict[str, tuple[str, ...]] = {}
 
-    def _parse(self, numbers: Sequence[int], columns: list[tuple[Cell, ...]], prefix: str) -> Block:
+    def _parse(
+        self, numbers: Sequence[int], columns: Sequence[Sequence[Cell]], prefix: str
+    ) -> Block:
         parser = self.parser
         n = len(numbers)
         values = [convert(columns[i]) for i, _, convert in self.converters]
@@ -454,7 +465,9 @@ class RelationshipBlocks(BlockParser):
             self.converters[rt.name] = found
         return found
 
-    def _parse(self, numbers: Sequence[int], columns: list[tuple[Cell, ...]], prefix: str) -> Block:
+    def _parse(
+        self, numbers: Sequence[int], columns: Sequence[Sequence[Cell]], prefix: str
+    ) -> Block:
         parser = self.parser
         n = len(numbers)
         aliases = parser.resolver.key_aliases
@@ -496,7 +509,7 @@ class RelationshipBlocks(BlockParser):
         return Block(1, records, None)
 
     def _props(
-        self, rt: RelationshipType, columns: list[tuple[Cell, ...]], n: int
+        self, rt: RelationshipType, columns: Sequence[Sequence[Cell]], n: int
     ) -> list[dict[str, Value]]:
         names: list[str] = []
         values: list[list[Any]] = []
