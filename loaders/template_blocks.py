@@ -85,10 +85,17 @@ def text_column(convert: Converter) -> ColumnConverter:
 
 def memo_column(memo: Memo) -> ColumnConverter:
     """A column whose values repeat: looked up in the memo in one ``map``; only the
-    misses are converted (and remembered)."""
+    misses are converted (and remembered). A column of one text throughout (a type, a
+    flag, a source: most of a large sheet's blocks) is converted once: ``count`` compares
+    the texts without hashing each one or looking it up. Only text: ``count`` would take
+    True, 1 and 1.0 for one value, which the memo keeps apart."""
     cache = memo.cache
 
     def column(cells: Sequence[Cell]) -> list[Any]:
+        first = cells[0]
+        if type(first) is str and cells.count(first) == len(cells):
+            value = cache.get(first, MISS)
+            return [memo(first) if value is MISS else value] * len(cells)
         values = list(map(cache.get, cells, repeat(MISS)))
         # by identity: ``in`` would call the values' own ``__eq__`` (a dataclass's, in
         # Python, for relationship types), once per cell

@@ -235,3 +235,33 @@ def test_rows_in_blocks_are_written_in_the_batches_rows_one_by_one_make() -> Non
         blocks.flush()
         assert by_block == by_row
         assert blocks.rows == one_by_one.rows == 24
+
+
+@pytest.mark.parametrize("xlsx", [False, True])
+@pytest.mark.parametrize(
+    ("public", "sources", "evidence"),
+    [
+        ("false", "bench", "reported"),  # each column one value throughout
+        ("да", "bench; s2", " alleged "),  # converted, not kept as typed
+        ("true", "", ""),  # blank throughout
+        ("maybe", "bench", "reported"),  # one bad value throughout: reported on every row
+        ("false", "bench", "rumour"),
+    ],
+)
+def test_a_column_of_one_value_throughout_gives_what_each_row_gives(
+    tmp_path: Path, xlsx: bool, public: str, sources: str, evidence: str
+) -> None:
+    """A column whose cells are one text throughout is converted once for the block (see
+    ``memo_column``); the records, and the problems of the rows, are those of the rows one
+    by one (a workbook's yes/no cells are not text, and take the per-cell way)."""
+    rows = [["key", "name", "public", "sources", "evidence"]]
+    rows += [[f"p{i}", f"Name Q{i}", public, sources, evidence] for i in range(300)]
+    table = _tables(tmp_path, "persons", rows, xlsx)
+    data = list(table.rows)
+    block_side, row_side = compile_table(table, Resolver()), compile_table(table, Resolver())
+    assert isinstance(block_side, RowParser) and isinstance(row_side, RowParser)
+    got, taken = _by_blocks(block_side, data, 128)
+    assert got == _one_by_one(row_side, data)
+    good = public != "maybe" and evidence != "rumour"
+    assert taken == (3 if good else 0)
+    assert all(not bad for _, bad in got) == good
