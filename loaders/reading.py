@@ -244,11 +244,12 @@ def _lines_of(text: str) -> list[str]:
     return io.StringIO(text, newline="\n").readlines()
 
 
-def _cut(text: str, delimiter: str, width: int | None) -> tuple[list[list[Any]], bool] | None:
+def _cut(text: str, delimiter: str, width: int | None) -> tuple[list[Any], int] | None:
     """A piece of CSV text as ``csv.reader`` reads it, by ``str.split`` (several times
-    faster): the records, or, when every line has ``width`` cells, the columns (True).
-    None when the piece needs ``csv.reader``: a quote, a carriage return that does not
-    end a line, a NUL, or a line longer than a cell may be."""
+    faster): (the records, 0), or, when every line has ``width`` cells, (all the cells,
+    record after record, ``width``): a block's columns are slices of them. None when the
+    piece needs ``csv.reader``: a quote, a carriage return that does not end a line, a
+    NUL, or a line longer than a cell may be."""
     if '"' in text or "\x00" in text:
         return None
     if "\r" in text:
@@ -265,12 +266,11 @@ def _cut(text: str, delimiter: str, width: int | None) -> tuple[list[list[Any]],
         and list(map(str.count, lines, repeat(delimiter))).count(width - 1) == len(lines)
         and (width > 1 or "" not in lines)
     ):
-        cells = delimiter.join(lines).split(delimiter)
-        return [cells[i::width] for i in range(width)], True
+        return delimiter.join(lines).split(delimiter), width
     records = list(map(str.split, lines, repeat(delimiter)))
     if "" in lines:  # a blank line is a record without cells
         records = [record if line else [] for record, line in zip(records, lines, strict=True)]
-    return records, False
+    return records, 0
 
 
 class _Records:
@@ -304,20 +304,21 @@ class _Records:
             header: list[str] = next(self.reader)
             return header
         self.lines_cut += 1
-        return cut[0][0]
+        first: list[str] = cut[0][0]
+        return first
 
-    def pieces(self, width: int | None, size: int) -> Iterator[tuple[list[list[Any]], bool]]:
-        """The records after the header, a piece at a time: (records, False), or (columns,
-        True) when each record of a piece has ``width`` cells; ``csv.reader``'s in lists
-        of ``size``. A record that does not parse raises LoadError naming its row."""
+    def pieces(self, width: int | None, size: int) -> Iterator[tuple[list[Any], int]]:
+        """The records after the header, a piece at a time, as :func:`_cut` gives them;
+        ``csv.reader``'s in lists of ``size``. A record that does not parse raises
+        LoadError naming its row."""
         if self.reader is None:
             for text in self.texts:
                 cut = _cut(text, self.delimiter, width)
                 if cut is None:
                     self._start_reader(text)
                     break
-                part, by_columns = cut
-                n = len(part[0]) if by_columns else len(part)
+                part, cells = cut
+                n = len(part) // cells if cells else len(part)
                 self.lines_cut += n
                 self.records += n
                 yield cut
@@ -335,7 +336,7 @@ class _Records:
             if not block:
                 return
             self.records += len(block)
-            yield block, False
+            yield block, 0
 
 
 def _read_csv(path: Path) -> Table | None:
@@ -381,11 +382,14 @@ def _read_csv(path: Path) -> Table | None:
     def column_blocks(count: int, width: int | None) -> Iterator[ColumnBlock]:
         number = 2
         try:
-            for part, by_columns in records.pieces(width, count):
-                n = len(part[0]) if by_columns else len(part)
+            for part, cells in records.pieces(width, count):
+                n = len(part) // cells if cells else len(part)
                 for at in range(0, n, count):
-                    if by_columns:
-                        yield number + at, None, [column[at : at + count] for column in part]
+                    if cells:
+                        start, stop = at * cells, min(at + count, n) * cells
+                        yield number + at, None, [
+                            part[start + i : stop : cells] for i in range(cells)
+                        ]
                     else:
                         yield number + at, part[at : at + count], None
                 number += n
