@@ -23,7 +23,7 @@ import operator
 import unicodedata
 from collections.abc import Callable, Sequence
 from functools import partial
-from itertools import repeat
+from itertools import repeat, zip_longest
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -44,11 +44,9 @@ ColumnConverter = Callable[[Sequence[Cell]], list[Any]]
 
 _NFC = partial(unicodedata.normalize, "NFC")
 _NAME_PARTS_LIMIT = 16_384  # remembered names (a private person's key check)
-#: A name's words compared with keys over a whole block at a time (``_check_private``):
-#: names are kept padded to this many with a text no key slug contains.
-_PARTS_AT_ONCE = 4
-_NOT_IN_A_SLUG = "\x00"  # a slug holds letters and digits only
-_NO_PARTS = (_NOT_IN_A_SLUG,) * _PARTS_AT_ONCE
+#: What fills the word positions a name has not (``_check_private``): a slug holds
+#: letters and digits only.
+_NOT_IN_A_SLUG = "\x00"
 
 
 def _joined(cells: Sequence[Cell]) -> str | None:
@@ -386,7 +384,9 @@ class NodeBlocks(BlockParser):
     def _check_private(self, keys: list[str], values: list[list[Any]]) -> None:
         """``private_key_problem`` for every row (a private person's key carrying their
         name): Slow where it holds. The words of a name are worked out once per name, and
-        compared with the keys one word position at a time over the whole block."""
+        compared with the keys one word position at a time over the whole block, as many
+        positions as the block's longest name has words (``zip_longest`` lines them up in
+        one step, filling with a text no slug contains)."""
         names = self.names
         if "name" not in names:
             return
@@ -395,29 +395,24 @@ class NodeBlocks(BlockParser):
         if None in parts:  # a name not seen yet (or a row without a name)
             for i, name in enumerate(person_names):
                 if parts[i] is None:
-                    parts[i] = _NO_PARTS if name is None else self._parts_of(name)
+                    parts[i] = () if name is None else self._parts_of(name)
         if "public" in names:
             public = values[names.index("public")]
             if True in public:
-                parts = [_NO_PARTS if p is True else w for w, p in zip(parts, public, strict=True)]
+                parts = [() if p is True else w for w, p in zip(parts, public, strict=True)]
         joined = "".join(keys)
         if joined.isascii() and joined.isalnum():
-            slugs = list(map(str.lower, keys))
+            # lowercase already (staff numbers, hashes): the keys are their own slugs;
+            # lowering each key (a new string each) cost more than the rest of this check
+            slugs = keys if joined.lower() == joined else list(map(str.lower, keys))
         else:
             slugs = list(map(_slug, keys))
-        longest = max(map(len, parts))
-        for position in range(min(longest, _PARTS_AT_ONCE)):
-            if any(map(operator.contains, slugs, map(itemgetter(position), parts))):
+        for words in zip_longest(*parts, fillvalue=_NOT_IN_A_SLUG):
+            if any(map(operator.contains, slugs, words)):
                 raise Slow
-        if longest > _PARTS_AT_ONCE:
-            for slug, words in zip(slugs, parts, strict=True):
-                if any(word in slug for word in words[_PARTS_AT_ONCE:]):
-                    raise Slow
 
     def _parts_of(self, name: str) -> tuple[str, ...]:
         parts = _name_parts(name)
-        if len(parts) < _PARTS_AT_ONCE:
-            parts += (_NOT_IN_A_SLUG,) * (_PARTS_AT_ONCE - len(parts))
         if len(self.name_parts) >= _NAME_PARTS_LIMIT:
             self.name_parts.clear()
         self.name_parts[name] = parts

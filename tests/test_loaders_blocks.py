@@ -265,3 +265,33 @@ def test_a_column_of_one_value_throughout_gives_what_each_row_gives(
     good = public != "maybe" and evidence != "rumour"
     assert taken == (3 if good else 0)
     assert all(not bad for _, bad in got) == good
+
+
+@pytest.mark.parametrize("position", [0, 1, 3, 4, 6])
+@pytest.mark.parametrize("public", ["false", "true"])
+@pytest.mark.parametrize("key", ["x-{}-1", "x{}1", "X{}1"])
+def test_a_private_key_with_any_word_of_the_name_is_found_in_a_block(
+    tmp_path: Path, position: int, public: str, key: str
+) -> None:
+    """Names of different lengths in one block: a key carrying the word at any position
+    of a private person's name sends the block row by row, where it is reported; a public
+    person's key may carry it."""
+    words = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf"]
+    rows = [["key", "name", "public"]]
+    rows += [[f"k{i}", " ".join(words[: 1 + i % 7]) + f" Q{i}", "false"] for i in range(40)]
+    word = words[position].upper() if key.startswith("X") else words[position].lower()
+    rows.append([key.format(word), " ".join(words), public])
+    rows += [[f"m{i}", f"Mike Q{i}", "false"] for i in range(10)]
+    table = _tables(tmp_path, "persons", rows, False)
+    data = list(table.rows)
+    block_side, row_side = compile_table(table, Resolver()), compile_table(table, Resolver())
+    assert isinstance(block_side, RowParser) and isinstance(row_side, RowParser)
+    got, taken = _by_blocks(block_side, data, 256)
+    assert got == _one_by_one(row_side, data)
+    assert taken == (public == "true")
+    problems = [bad for _, bad in got if bad]
+    if public == "false":
+        [[(column, _, reason)]] = problems
+        assert column == "key" and "must not contain their name" in reason
+    else:
+        assert not problems
