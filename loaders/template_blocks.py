@@ -136,15 +136,20 @@ def column_converter(convert: Converter, value_type: ValueType) -> ColumnConvert
     return partial(_per_cell, convert)
 
 
-def _key_texts(cells: Sequence[Cell]) -> list[str | None]:
-    """``text_of`` of each cell (stripped, NFC; None when blank)."""
+def _key_texts(cells: Sequence[Cell]) -> tuple[list[str | None], str | None]:
+    """``text_of`` of each cell (stripped, NFC; None when blank); and, when every cell is
+    a key ``plain_key`` takes as it is (nothing to strip, none blank), the keys run
+    together, which the key checks that follow use instead of joining them again (a pass
+    over a column's cells costs a cache miss a cell)."""
     joined = _joined(cells)
     if joined is not None and joined.isascii():
+        if joined.isprintable() and " " not in joined and "" not in cells:
+            return list(cells), joined  # type: ignore[arg-type]
         values: list[str | None] = list(map(str.strip, cells))  # type: ignore[arg-type]
         if "" in values:
             values = [v or None for v in values]
-        return values
-    return list(map(text_of, cells))
+        return values, None
+    return list(map(text_of, cells)), None
 
 
 def _plain_texts(texts: list[str]) -> bool:
@@ -333,24 +338,27 @@ class NodeBlocks(BlockParser):
         values = [convert(columns[i]) for i, _, convert in self.converters]
         present = _present(self.names, values, n)
         props = _dicts(*present, n)
-        slugs: list[str | None] = (
-            [None] * n if parser.key_index is None else _key_texts(columns[parser.key_index])
-        )
+        slugs: list[str | None] = [None] * n
+        plain = None  # the keys run together, when all are plain (see _key_texts)
+        if parser.key_index is not None:
+            slugs, plain = _key_texts(columns[parser.key_index])
         owner = parser.owner
         aliases: list[tuple[str, str]] = []
         key_prop = parser.key_prop
         inns = values[self.names.index(key_prop)] if key_prop and key_prop in self.names else None
         if inns is not None and any(isinstance(inn, str) for inn in inns):
             keys = [self._key(slug, inn, aliases) for slug, inn in zip(slugs, inns, strict=True)]
+            plain = None
         else:
-            if None in slugs:
-                raise Slow
             keys = slugs  # type: ignore[assignment]
-            if not _plain_texts(keys):
-                for key in keys:
-                    _check_slug(owner, key)
+            if plain is None:
+                if None in slugs:
+                    raise Slow
+                if not _plain_texts(keys):
+                    for key in keys:
+                        _check_slug(owner, key)
         if parser.private_names:
-            self._check_private(keys, values)
+            self._check_private(keys, values, plain)
         sources, evidence = self.provenance.read(columns, n)
         ids = list(map(parser.id_prefix.__add__, keys))
         records = list(
@@ -381,7 +389,7 @@ class NodeBlocks(BlockParser):
         _check_slug(self.parser.owner, slug)
         return slug
 
-    def _check_private(self, keys: list[str], values: list[list[Any]]) -> None:
+    def _check_private(self, keys: list[str], values: list[list[Any]], joined: str | None) -> None:
         """``private_key_problem`` for every row (a private person's key carrying their
         name): Slow where it holds. The words of a name are worked out once per name, and
         compared with the keys one word position at a time over the whole block, as many
@@ -400,7 +408,8 @@ class NodeBlocks(BlockParser):
             public = values[names.index("public")]
             if True in public:
                 parts = [() if p is True else w for w, p in zip(parts, public, strict=True)]
-        joined = "".join(keys)
+        if joined is None:
+            joined = "".join(keys)
         if joined.isascii() and joined.isalnum():
             # lowercase already (staff numbers, hashes): the keys are their own slugs;
             # lowering each key (a new string each) cost more than the rest of this check
@@ -494,7 +503,7 @@ class RelationshipBlocks(BlockParser):
         if parser.key_index is None:
             keys: Any = repeat("")
         else:
-            keys = [k or "" for k in _key_texts(columns[parser.key_index])]
+            keys = [k or "" for k in _key_texts(columns[parser.key_index])[0]]
         records = list(
             zip(
                 sources_,
