@@ -711,10 +711,8 @@ class _Check:
         index = self.index
         tentative = self.tentative
         rows = block.rows
-        if block.tag == 0:
-            refs = set(chain.from_iterable(set(map(_NODE_SOURCES, rows))))
-        else:
-            refs = set(chain.from_iterable(set(map(_REL_SOURCES, rows))))
+        refs = _all_of(list(map(_NODE_SOURCES if block.tag == 0 else _REL_SOURCES, rows)))
+        if block.tag == 1:
             refs.update(map(_REL_FROM, rows))
             refs.update(map(_REL_TO, rows))
         missing = refs.difference(index)
@@ -732,7 +730,11 @@ class _Check:
             for loc, row in zip(locs, rows, strict=True):
                 self._accept(loc, [(tag, *row)])
             return
-        self.accepted.update(map(_ROW_KIND, rows))
+        kinds = list(map(_ROW_KIND, rows))
+        if kinds and kinds.count(kinds[0]) == len(kinds):  # one kind or type: most blocks
+            self.accepted[kinds[0]] += len(kinds)
+        else:
+            self.accepted.update(kinds)
         self.rows_good += len(rows)
         self._chunk.append((locs, block.tag, rows))
         self._chunk_rows += len(rows)
@@ -907,6 +909,15 @@ _KIND = itemgetter(2)  # of a packed record: a node's kind, a relationship's typ
 _ROW_KIND = itemgetter(1)  # a node's kind, a relationship's type
 _NODE_ID, _NODE_SOURCES = itemgetter(0), itemgetter(4)
 _REL_FROM, _REL_TO, _REL_SOURCES = itemgetter(0), itemgetter(2), itemgetter(5)
+
+
+def _all_of(sources: list[tuple[str, ...]]) -> set[str]:
+    """The ids in the rows' sources. Most blocks' rows cite one source list, the same
+    tuple (from the memo): ``count`` sees that by identity, without hashing every tuple
+    (tuples do not keep their hash) as a set of them would."""
+    if sources and sources.count(sources[0]) == len(sources):
+        return set(sources[0])
+    return set(chain.from_iterable(set(sources)))
 
 
 def _blank(cell: Cell) -> bool:

@@ -295,3 +295,36 @@ def test_a_private_key_with_any_word_of_the_name_is_found_in_a_block(
         assert column == "key" and "must not contain their name" in reason
     else:
         assert not problems
+
+
+def test_a_block_of_several_relationship_types_is_counted_by_type(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A block whose rows are of several types (or cite several source lists, one of
+    them missing) is counted, and its references settled, as its rows one by one are."""
+    paths = [
+        _csv(tmp_path, "sources", [["key", "title"], ["rep", "R"], ["leak", "L"]]),
+        _csv(tmp_path, "authorities", [["key", "name"], ["dep", "Department"]]),
+        _csv(tmp_path, "institutions", [["key", "name"], *([f"s{i}", f"S{i}"] for i in range(9))]),
+        _csv(tmp_path, "persons", [["key", "name"], *([f"p{i}", f"Q{i}"] for i in range(30))]),
+        _csv(
+            tmp_path,
+            "relationships",
+            [
+                ["from", "type", "to", "sources"],
+                *(
+                    [f"Person:p{i}", "WORKS_AT", f"Institution:s{i % 9}", "rep" if i < 29 else "x"]
+                    if i % 3
+                    else [f"Institution:s{i % 9}", "SUBORDINATE_TO", "Authority:dep", "leak"]
+                    for i in range(30)
+                ),
+            ],
+        ),
+    ]
+    by_blocks = load_files(paths, None, dry_run=True, skip_invalid=True)
+    assert by_blocks.counts()["WORKS_AT"] == 19 and by_blocks.counts()["SUBORDINATE_TO"] == 10
+    [problem] = by_blocks.skipped
+    assert (problem.row, problem.column, problem.value) == (31, "sources", "Source:x")
+    monkeypatch.setattr(loaders.load, "block_parser", lambda parser: None)
+    by_rows = load_files(paths, None, dry_run=True, skip_invalid=True)
+    assert by_rows.counts() == by_blocks.counts() and by_rows.skipped == by_blocks.skipped
