@@ -551,12 +551,16 @@ def _ends(cells: Sequence[Cell], aliases: dict[str, str]) -> tuple[list[str], li
         if " " not in joined:  # nothing to strip, no space in a key
             ids: list[str] = list(cells)  # type: ignore[arg-type]
             kind, colon, _ = ids[0].partition(":")
-            prefix = kind + colon
+            # Every end starts with the first one's kind, and none is that alone (a key is
+            # not empty): seen in the ends one a line (printable text has no line feed),
+            # by two searches instead of a method call and a comparison an end.
+            lines = "\n" + "\n".join(ids) + "\n"
+            start = "\n" + kind + colon
             if (
                 colon
                 and kind in NODE_KIND_BY_NAME
-                and all(map(str.startswith, ids, repeat(prefix)))
-                and prefix not in ids  # a key is not empty
+                and lines.count(start) == len(ids)
+                and start + "\n" not in lines
             ):
                 return (list(map(aliases.get, ids, ids)) if aliases else ids), kind
         else:

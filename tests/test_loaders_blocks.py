@@ -147,6 +147,9 @@ def test_a_private_persons_key_with_their_name_leaves_the_block_path(tmp_path: P
         (["Person:p1", "Persona:p2", "Person:p3"], False),  # an unknown kind
         (["Person:p1", "Person:p 2", "Person:p3"], False),  # a space in a key
         (["Person:p1", "Person:p2", "p3"], False),  # no kind
+        (["Person:p1", "xPerson:p2", "Person:p3"], False),  # the kind inside, not first
+        (["Person:p1", "Person:p2", "Person:"], False),  # the last end's key empty
+        (["Person:", "Person:p2", "Person:p3"], False),  # the first end's
     ],
 )
 def test_relationship_ends_are_checked_by_kind_a_block_at_a_time(
