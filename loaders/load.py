@@ -390,8 +390,12 @@ class _Check:
         self.rows_good = 0
         self.accepted: Counter[str] = Counter()  # records of accepted rows, by kind / type
         self.late_bad = False  # an accepted row turned out bad (a reference, a conflict)
-        # node id -> (hash of its properties, location of its first good row)
-        self.index: dict[str, tuple[int, int]] = {}
+        # node id -> the hash of its first good row's properties (see props_digest). A
+        # plain int: a tuple with the row's location beside it cost a million-row load a
+        # tuple per node, each walked by every young collection; the one place a node's
+        # row is asked for (a row naming a node whose row waits in vain) has it from
+        # ``tentative``.
+        self.index: dict[str, int] = {}
         self.suspects: set[str] = set()  # ids repeated with other properties
         self.tentative: dict[str, int] = {}  # node id -> loc whose references are unsettled
         self.pending: dict[int, list[tuple[str, str]]] = {}  # loc -> [(column, node id)]
@@ -539,16 +543,28 @@ class _Check:
         try:
             if blocks is None:
                 self._read_rows(table.rows, reading)
+            elif table.column_blocks is not None:
+                for first, rows, columns in table.column_blocks(_BLOCK_ROWS, blocks.width):
+                    if columns is not None:
+                        numbers = range(first, first + len(columns[0]))
+                        if not self._read_block(numbers, None, columns, blocks, reading):
+                            rows = list(map(list, zip(*columns, strict=True)))
+                            self._read_rows(zip(numbers, rows, strict=True), reading)
+                        continue
+                    assert rows is not None
+                    numbers = range(first, first + len(rows))
+                    if not self._read_block(numbers, rows, None, blocks, reading):
+                        self._read_rows(zip(numbers, rows, strict=True), reading)
             elif table.blocks is not None:
                 for first, rows in table.blocks(_BLOCK_ROWS):
                     numbers = range(first, first + len(rows))
-                    if not self._read_block(numbers, rows, blocks, reading):
+                    if not self._read_block(numbers, rows, None, blocks, reading):
                         self._read_rows(zip(numbers, rows, strict=True), reading)
             else:
                 numbered = table.rows
                 while block := list(islice(numbered, _BLOCK_ROWS)):
                     some_numbers, some_rows = zip(*block, strict=True)
-                    if not self._read_block(some_numbers, some_rows, blocks, reading):
+                    if not self._read_block(some_numbers, some_rows, None, blocks, reading):
                         self._read_rows(block, reading)
         finally:
             table.close()
@@ -556,19 +572,25 @@ class _Check:
     def _read_block(
         self,
         numbers: Sequence[int],
-        rows: Sequence[list[Cell]],
+        rows: Sequence[list[Cell]] | None,
+        columns: Sequence[Sequence[Cell]] | None,
         blocks: BlockParser,
         reading: _Reading,
     ) -> bool:
-        """A block of rows on the block path (:mod:`loaders.template_blocks`): False when
-        it has to be read row by row instead (a row with a problem, a blank row, …)."""
+        """A block of rows on the block path (:mod:`loaders.template_blocks`), given as
+        its rows or, when the reader cut them so, its columns: False when it has to be
+        read row by row instead (a row with a problem, a blank row, …)."""
         if reading.row_problems and not reading.row_problems.keys().isdisjoint(numbers):
             return False
-        parsed = blocks.parse_block(numbers, rows, reading.prefix)
+        if columns is not None:
+            parsed = blocks.parse_columns(numbers, columns, reading.prefix)
+        else:
+            assert rows is not None
+            parsed = blocks.parse_block(numbers, rows, reading.prefix)
         if parsed is None:
             return False
         before = self.rows_read
-        self.rows_read = done = before + len(rows)
+        self.rows_read = done = before + len(numbers)
         if self.collect and done >> _GC_SHIFT != before >> _GC_SHIFT:
             gc.collect(1)
         if self.progress is not None and done >> _REPORT_SHIFT != before >> _REPORT_SHIFT:
@@ -644,6 +666,7 @@ class _Check:
         in_store = self.in_store
         accepted = self.accepted
         waiting: list[tuple[str, str]] = []
+        defined: list[str] = []  # the nodes this row is the first to define
         # A reference is settled (see _known) when it names a node of this load whose row
         # is not waiting, or a node in the store.
         for rec in records:
@@ -653,8 +676,9 @@ class _Check:
                 digest = props_digest(rec[4])
                 seen = index.get(node_id)
                 if seen is None:
-                    index[node_id] = (digest, loc)
-                elif seen[0] != digest:
+                    index[node_id] = digest
+                    defined.append(node_id)
+                elif seen != digest:
                     self.suspects.add(node_id)
                 sources = rec[5]
             else:
@@ -670,9 +694,8 @@ class _Check:
                     waiting.append(("sources", source))
         if waiting:
             self.pending[loc] = waiting
-            for rec in records:
-                if rec[0] == 0 and index[rec[1]][1] == loc:  # a node this row defines
-                    tentative[rec[1]] = loc
+            for node_id in defined:
+                tentative[node_id] = loc
             if len(self.pending) >= _PENDING_LIMIT:
                 self._settle(final=False)
         self.rows_good += 1
@@ -688,10 +711,8 @@ class _Check:
         index = self.index
         tentative = self.tentative
         rows = block.rows
-        if block.tag == 0:
-            refs = set(chain.from_iterable(set(map(_NODE_SOURCES, rows))))
-        else:
-            refs = set(chain.from_iterable(set(map(_REL_SOURCES, rows))))
+        refs = _all_of(list(map(_NODE_SOURCES if block.tag == 0 else _REL_SOURCES, rows)))
+        if block.tag == 1:
             refs.update(map(_REL_FROM, rows))
             refs.update(map(_REL_TO, rows))
         missing = refs.difference(index)
@@ -699,9 +720,7 @@ class _Check:
             not tentative or tentative.keys().isdisjoint(refs)
         )
         if settled and block.digests is not None:
-            entries = dict(
-                zip(map(_NODE_ID, rows), zip(block.digests, locs, strict=True), strict=True)
-            )
+            entries = dict(zip(map(_NODE_ID, rows), block.digests, strict=True))
             if len(entries) != len(rows) or not index.keys().isdisjoint(entries):
                 settled = False  # an id repeated: row by row
             else:
@@ -711,7 +730,11 @@ class _Check:
             for loc, row in zip(locs, rows, strict=True):
                 self._accept(loc, [(tag, *row)])
             return
-        self.accepted.update(map(_ROW_KIND, rows))
+        kinds = list(map(_ROW_KIND, rows))
+        if kinds and kinds.count(kinds[0]) == len(kinds):  # one kind or type: most blocks
+            self.accepted[kinds[0]] += len(kinds)
+        else:
+            self.accepted.update(kinds)
         self.rows_good += len(rows)
         self._chunk.append((locs, block.tag, rows))
         self._chunk_rows += len(rows)
@@ -766,8 +789,8 @@ class _Check:
             for column, node_id in refs:
                 if self._known(node_id) or tentative.get(node_id) == loc:
                     continue
-                if node_id in index:
-                    bad_info, bad_row = self._place(index[node_id][1])
+                if node_id in index:  # and so waiting: its row is the one it waits with
+                    bad_info, bad_row = self._place(tentative[node_id])
                     where: tuple[str, str, int] | None = (bad_info.file, bad_info.sheet, bad_row)
                 else:
                     where = self.resolver.bad_rows.get(node_id)
@@ -889,6 +912,15 @@ _KIND = itemgetter(2)  # of a packed record: a node's kind, a relationship's typ
 _ROW_KIND = itemgetter(1)  # a node's kind, a relationship's type
 _NODE_ID, _NODE_SOURCES = itemgetter(0), itemgetter(4)
 _REL_FROM, _REL_TO, _REL_SOURCES = itemgetter(0), itemgetter(2), itemgetter(5)
+
+
+def _all_of(sources: list[tuple[str, ...]]) -> set[str]:
+    """The ids in the rows' sources. Most blocks' rows cite one source list, the same
+    tuple (from the memo): ``count`` sees that by identity, without hashing every tuple
+    (tuples do not keep their hash) as a set of them would."""
+    if sources and sources.count(sources[0]) == len(sources):
+        return set(sources[0])
+    return set(chain.from_iterable(set(sources)))
 
 
 def _blank(cell: Cell) -> bool:

@@ -5,15 +5,16 @@ sheet, each opened lazily into a :class:`Table`: the header row and an iterator 
 rows that carry their row number as a person sees it in a spreadsheet program (the header
 is row 1 when the sheet starts at the top). A load may open the sheets in any order.
 
-CSV is read line by line in constant memory. A workbook sheet is parsed whole by calamine
-(in Rust, a few dozen bytes a cell), then handed over one row at a time.
+CSV is streamed in constant memory (cut into cells by ``str.split`` where it has no
+quotes, else by ``csv.reader``). A workbook sheet is parsed whole by calamine (in Rust, a
+few dozen bytes a cell), then handed over one row at a time.
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
+import io
 import itertools
 import re
 import threading
@@ -21,6 +22,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import repeat
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -31,11 +33,17 @@ Cell = str | int | float | bool | date | datetime | time | timedelta | None
 #: A table's rows in lists of up to ``size``: (the first row's number, the rows), the
 #: rows of a list numbered on from the first (see :attr:`Table.blocks`).
 Blocks = Callable[[int], Iterator[tuple[int, list[list[Cell]]]]]
+#: (the first row's number, the rows, None) or, when every row has the width asked for,
+#: (the first row's number, None, the columns): see :attr:`Table.column_blocks`.
+ColumnBlock = tuple[int, list[list[Cell]] | None, list[list[Cell]] | None]
+#: A table's rows in blocks of up to ``size``, as rows or as columns of ``width`` (None:
+#: always rows).
+ColumnBlocks = Callable[[int, int | None], Iterator[ColumnBlock]]
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 _SNIFF_BYTES = 64 * 1024
-_LINE_BATCH = 64 * 1024
+_CHUNK = 512 * 1024  # CSV bytes read (and decoded) at a time
 _ROW_BATCH = 4096  # workbook rows handed on at a time
 _MAGIC = {
     b"PK\x03\x04": "a zip archive (an XLSX or ODS workbook?)",
@@ -56,6 +64,11 @@ class Table:
     time, for a caller that takes them so (the block check): without a tuple and a
     generator step per row, which cost a large CSV load a fifth of its reading time. A
     table is read one way or the other, never both.
+
+    ``column_blocks``, when a reader offers it (CSV), is ``blocks`` that gives a block
+    whose rows all have the width asked for as its columns instead: the block check
+    works column by column, and a reader that cuts text into cells can give columns
+    without building the rows.
     """
 
     file: Path
@@ -67,6 +80,7 @@ class Table:
     progress: Callable[[], float] | None = None
     close: Callable[[], None] = lambda: None
     blocks: Blocks | None = None
+    column_blocks: ColumnBlocks | None = None
 
     @property
     def display(self) -> str:
@@ -149,14 +163,15 @@ def detect_delimiter(header_line: str) -> str:
 
 
 class _Lines:
-    """Decoded lines of a CSV file, counting bytes read.
+    """Decoded text of a CSV file, in pieces of whole lines, counting bytes read.
 
     The encoding is chosen from the first 64 KB; a file that looked like UTF-8 there but
     turns out not to be (plain ASCII up to that point) switches to Windows-1251.
 
-    Lines are read and decoded in batches of about ``_LINE_BATCH`` bytes; a batch that does
-    not decode as a whole (and the first one, which may start with a BOM) goes line by line,
-    which decides about switching and reports the line that is wrong.
+    The file is read ``_CHUNK`` bytes at a time, cut after the chunk's last line end, and
+    each chunk decoded at once: one call, not one per line. A chunk that does not decode
+    as a whole (and the first line, which may start with a BOM) goes line by line, which
+    decides about switching and reports the line that is wrong.
     """
 
     def __init__(self, path: Path, raw: BinaryIO, encoding: str) -> None:
@@ -168,26 +183,39 @@ class _Lines:
         self.line_number = 0
         self.seen_non_ascii = encoding != "utf-8"
 
-    def __iter__(self) -> Iterator[str]:
-        # the lines of each batch handed on by C, not by a generator step a line
-        return itertools.chain.from_iterable(self._batches())
-
-    def _batches(self) -> Iterator[list[str]]:
-        raw = self.raw
-        while batch := raw.readlines(_LINE_BATCH):
-            texts = None
-            if self.line_number:
-                with contextlib.suppress(UnicodeDecodeError):
-                    texts = list(map(bytes.decode, batch, itertools.repeat(self.current)))
-            if texts is None:  # a line at a time, each decoded only when it is reached
-                for line in batch:
-                    yield [self._decode(line)]
+    def texts(self) -> Iterator[str]:
+        """The file's text in pieces, each of whole lines (the file's last line may lack
+        its line end); the first line is a piece of its own."""
+        for chunk in self._chunks():
+            if not self.line_number:
+                end = chunk.find(b"\n") + 1 or len(chunk)
+                yield self._decode(chunk[:end])
+                chunk = chunk[end:]
+                if not chunk:
+                    continue
+            try:
+                text = chunk.decode(self.current)
+            except UnicodeDecodeError:  # a line at a time, each decoded only when reached
+                for line in io.BytesIO(chunk).readlines():
+                    yield self._decode(line)
                 continue
-            self.line_number += len(batch)
-            self.bytes_read += sum(map(len, batch))
-            if not self.seen_non_ascii and not all(map(bytes.isascii, batch)):
+            self.line_number += chunk.count(b"\n") + (not chunk.endswith(b"\n"))
+            self.bytes_read += len(chunk)
+            if not self.seen_non_ascii and not chunk.isascii():
                 self.seen_non_ascii = True
-            yield texts
+            yield text
+
+    def _chunks(self) -> Iterator[bytes]:
+        rest = b""
+        while data := self.raw.read(_CHUNK):
+            if rest:
+                data = rest + data
+            end = data.rfind(b"\n") + 1
+            rest = data[end:]
+            if end:
+                yield data[:end]
+        if rest:
+            yield rest
 
     def _decode(self, line: bytes) -> str:
         self.bytes_read += len(line)
@@ -211,6 +239,106 @@ class _Lines:
         return text
 
 
+def _lines_of(text: str) -> list[str]:
+    """A piece's lines with their ends, cut at line feeds only (as the bytes were)."""
+    return io.StringIO(text, newline="\n").readlines()
+
+
+def _cut(text: str, delimiter: str, width: int | None) -> tuple[list[Any], int] | None:
+    """A piece of CSV text as ``csv.reader`` reads it, by ``str.split`` (several times
+    faster): (the records, 0), or, when every line has ``width`` cells, (all the cells,
+    record after record, ``width``): a block's columns are slices of them. None when the
+    piece needs ``csv.reader``: a quote, a carriage return that does not end a line, a
+    NUL, or a line longer than a cell may be."""
+    if '"' in text or "\x00" in text:
+        return None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            return None
+    lines = text.split("\n")
+    if not lines[-1]:
+        lines.pop()  # after the last line end
+    if not lines or max(map(len, lines)) > csv.field_size_limit():
+        return None
+    if (
+        width
+        and list(map(str.count, lines, repeat(delimiter))).count(width - 1) == len(lines)
+        and (width > 1 or "" not in lines)
+    ):
+        return delimiter.join(lines).split(delimiter), width
+    records = list(map(str.split, lines, repeat(delimiter)))
+    if "" in lines:  # a blank line is a record without cells
+        records = [record if line else [] for record, line in zip(records, lines, strict=True)]
+    return records, 0
+
+
+class _Records:
+    """The records of a CSV file: exactly what ``csv.reader`` gives for its lines.
+
+    Most files have no quotes: their pieces of text (see :class:`_Lines`) are cut by
+    :func:`_cut`, a whole piece of records at a time and, for the block check, straight
+    into columns. From the first piece that needs ``csv.reader`` on, the rest of the file
+    goes through it (a quoted cell may run over lines, and over pieces)."""
+
+    def __init__(self, path: Path, texts: Iterator[str], delimiter: str) -> None:
+        self.path = path
+        self.texts = texts
+        self.delimiter = delimiter
+        self.reader: Any = None  # csv.reader, once a piece needed it
+        self.lines_cut = 0  # lines read before it
+        self.records = 0  # records handed on after the header
+
+    def _start_reader(self, text: str) -> None:
+        lines = itertools.chain(
+            _lines_of(text), itertools.chain.from_iterable(map(_lines_of, self.texts))
+        )
+        self.reader = csv.reader(lines, delimiter=self.delimiter, strict=True)
+
+    def header(self) -> list[str]:
+        """The first record (raises csv.Error, LoadError, or StopIteration: no lines)."""
+        text = next(self.texts)
+        cut = _cut(text, self.delimiter, None)
+        if cut is None or len(cut[0]) != 1:
+            self._start_reader(text)
+            header: list[str] = next(self.reader)
+            return header
+        self.lines_cut += 1
+        first: list[str] = cut[0][0]
+        return first
+
+    def pieces(self, width: int | None, size: int) -> Iterator[tuple[list[Any], int]]:
+        """The records after the header, a piece at a time, as :func:`_cut` gives them;
+        ``csv.reader``'s in lists of ``size``. A record that does not parse raises
+        LoadError naming its row."""
+        if self.reader is None:
+            for text in self.texts:
+                cut = _cut(text, self.delimiter, width)
+                if cut is None:
+                    self._start_reader(text)
+                    break
+                part, cells = cut
+                n = len(part) // cells if cells else len(part)
+                self.lines_cut += n
+                self.records += n
+                yield cut
+        if self.reader is None:
+            return
+        while True:
+            block: list[list[str]] = []
+            try:
+                block.extend(itertools.islice(self.reader, size))  # keeps the rows before
+            except csv.Error as e:  # a row that does not parse
+                number = 2 + self.records + len(block)
+                raise LoadError(
+                    f"{self.path}: row {number} (line {self.lines_cut + self.reader.line_num}): {e}"
+                ) from None
+            if not block:
+                return
+            self.records += len(block)
+            yield block, 0
+
+
 def _read_csv(path: Path) -> Table | None:
     size = path.stat().st_size
     with path.open("rb") as f:
@@ -222,41 +350,49 @@ def _read_csv(path: Path) -> Table | None:
     encoding = detect_encoding(sample, path)
     raw = path.open("rb")
     lines = _Lines(path, raw, encoding)
-    line_iter = iter(lines)
-    first = next(line_iter, "")
-    delimiter = detect_delimiter(first.rstrip("\r\n"))
-
-    reader = csv.reader(itertools.chain((first,), line_iter), delimiter=delimiter, strict=True)
+    texts = lines.texts()
     try:
-        headers = next(reader)
+        first = next(texts, "")
+    except LoadError:
+        raw.close()
+        raise
+    first_line = first.split("\n", 1)[0]
+    delimiter = detect_delimiter(first_line.rstrip("\r\n"))
+    records = _Records(path, itertools.chain((first,), texts), delimiter)
+    try:
+        headers = records.header()
     except (csv.Error, LoadError) as e:
         raw.close()
         raise LoadError(f"{path}: cannot read the header row: {e}") from None
 
     def rows() -> Iterator[tuple[int, list[Cell]]]:
-        numbers = itertools.count(2)
+        number = 2
         try:
-            yield from zip(numbers, reader, strict=False)
-        except csv.Error as e:
-            number = next(numbers) - 1  # zip took the failing row's number before it failed
-            raise LoadError(f"{path}: row {number} (line {reader.line_num}): {e}") from None
+            for part, _ in records.pieces(None, _ROW_BATCH):
+                yield from zip(itertools.count(number), part)
+                number += len(part)
         finally:
             raw.close()
 
     def blocks(count: int) -> Iterator[tuple[int, list[list[Cell]]]]:
+        for first, block, _ in column_blocks(count, None):
+            assert block is not None
+            yield first, block
+
+    def column_blocks(count: int, width: int | None) -> Iterator[ColumnBlock]:
         number = 2
         try:
-            while True:
-                block: list[Any] = []  # of the lists of texts csv gives
-                try:
-                    block.extend(itertools.islice(reader, count))  # keeps the rows before
-                except csv.Error as e:  # a row that does not parse
-                    number += len(block)
-                    raise LoadError(f"{path}: row {number} (line {reader.line_num}): {e}") from None
-                if not block:
-                    return
-                yield number, block
-                number += len(block)
+            for part, cells in records.pieces(width, count):
+                n = len(part) // cells if cells else len(part)
+                for at in range(0, n, count):
+                    if cells:
+                        start, stop = at * cells, min(at + count, n) * cells
+                        yield number + at, None, [
+                            part[start + i : stop : cells] for i in range(cells)
+                        ]
+                    else:
+                        yield number + at, part[at : at + count], None
+                number += n
         finally:
             raw.close()
 
@@ -272,6 +408,7 @@ def _read_csv(path: Path) -> Table | None:
         progress=progress,
         close=raw.close,
         blocks=blocks,
+        column_blocks=column_blocks,
     )
 
 

@@ -23,7 +23,7 @@ import operator
 import unicodedata
 from collections.abc import Callable, Sequence
 from functools import partial
-from itertools import repeat
+from itertools import repeat, zip_longest
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -44,11 +44,9 @@ ColumnConverter = Callable[[Sequence[Cell]], list[Any]]
 
 _NFC = partial(unicodedata.normalize, "NFC")
 _NAME_PARTS_LIMIT = 16_384  # remembered names (a private person's key check)
-#: A name's words compared with keys over a whole block at a time (``_check_private``):
-#: names are kept padded to this many with a text no key slug contains.
-_PARTS_AT_ONCE = 4
-_NOT_IN_A_SLUG = "\x00"  # a slug holds letters and digits only
-_NO_PARTS = (_NOT_IN_A_SLUG,) * _PARTS_AT_ONCE
+#: What fills the word positions a name has not (``_check_private``): a slug holds
+#: letters and digits only.
+_NOT_IN_A_SLUG = "\x00"
 
 
 def _joined(cells: Sequence[Cell]) -> str | None:
@@ -85,10 +83,17 @@ def text_column(convert: Converter) -> ColumnConverter:
 
 def memo_column(memo: Memo) -> ColumnConverter:
     """A column whose values repeat: looked up in the memo in one ``map``; only the
-    misses are converted (and remembered)."""
+    misses are converted (and remembered). A column of one text throughout (a type, a
+    flag, a source: most of a large sheet's blocks) is converted once: ``count`` compares
+    the texts without hashing each one or looking it up. Only text: ``count`` would take
+    True, 1 and 1.0 for one value, which the memo keeps apart."""
     cache = memo.cache
 
     def column(cells: Sequence[Cell]) -> list[Any]:
+        first = cells[0]
+        if type(first) is str and cells.count(first) == len(cells):
+            value = cache.get(first, MISS)
+            return [memo(first) if value is MISS else value] * len(cells)
         values = list(map(cache.get, cells, repeat(MISS)))
         # by identity: ``in`` would call the values' own ``__eq__`` (a dataclass's, in
         # Python, for relationship types), once per cell
@@ -131,15 +136,20 @@ def column_converter(convert: Converter, value_type: ValueType) -> ColumnConvert
     return partial(_per_cell, convert)
 
 
-def _key_texts(cells: Sequence[Cell]) -> list[str | None]:
-    """``text_of`` of each cell (stripped, NFC; None when blank)."""
+def _key_texts(cells: Sequence[Cell]) -> tuple[list[str | None], str | None]:
+    """``text_of`` of each cell (stripped, NFC; None when blank); and, when every cell is
+    a key ``plain_key`` takes as it is (nothing to strip, none blank), the keys run
+    together, which the key checks that follow use instead of joining them again (a pass
+    over a column's cells costs a cache miss a cell)."""
     joined = _joined(cells)
     if joined is not None and joined.isascii():
+        if joined.isprintable() and " " not in joined and "" not in cells:
+            return list(cells), joined  # type: ignore[arg-type]
         values: list[str | None] = list(map(str.strip, cells))  # type: ignore[arg-type]
         if "" in values:
             values = [v or None for v in values]
-        return values
-    return list(map(text_of, cells))
+        return values, None
+    return list(map(text_of, cells)), None
 
 
 def _plain_texts(texts: list[str]) -> bool:
@@ -151,9 +161,17 @@ def _plain_texts(texts: list[str]) -> bool:
 
 def _props(names: list[str], columns: list[list[Any]], n: int) -> list[dict[str, Value]]:
     """Each row's properties: name → value, without the blank ones, in column order."""
+    return _dicts(*_present(names, columns, n), n)
+
+
+def _present(
+    names: list[str], columns: list[list[Any]], n: int
+) -> tuple[list[str], list[list[Any]], list[int]]:
+    """The columns with a value in some row: their names, their values, and which of
+    them (by position among these) are blank in some rows only."""
     full_names: list[str] = []
     full: list[list[Any]] = []
-    mixed: list[int] = []  # columns blank in some rows only
+    mixed: list[int] = []
     for name, values in zip(names, columns, strict=True):
         if None in values:
             if values.count(None) == n:
@@ -161,6 +179,13 @@ def _props(names: list[str], columns: list[list[Any]], n: int) -> list[dict[str,
             mixed.append(len(full))
         full_names.append(name)
         full.append(values)
+    return full_names, full, mixed
+
+
+def _dicts(
+    full_names: list[str], full: list[list[Any]], mixed: list[int], n: int
+) -> list[dict[str, Value]]:
+    """:func:`_props` of the columns :func:`_present` gives."""
     if not full:
         return [{} for _ in range(n)]
     props = _dict_rows(tuple(full_names))(*full)
@@ -201,6 +226,19 @@ class Block(NamedTuple):
     digests: list[int] | None
 
 
+def _plain_digests(
+    props: list[dict[str, Value]], full_names: list[str], full: list[list[Any]], mixed: list[int]
+) -> list[int]:
+    """What :func:`props_digest` gives for rows without floats and lists:
+    ``hash(tuple(row.items()))``. When every row has every property, the ``(name, value)``
+    pairs come from the columns and their tuples from ``zip``, which hands ``hash`` the
+    same tuple object each time: no ``items`` view or row tuple is built (a third faster)."""
+    if mixed or not full:
+        return list(map(hash, map(tuple, map(dict.items, props))))
+    pairs = [zip(repeat(name), column) for name, column in zip(full_names, full, strict=True)]
+    return list(map(hash, zip(*pairs, strict=True)))
+
+
 def props_digest(props: dict[str, Value]) -> int:
     """A hash of a node's properties: it tells a repeated id with the same properties
     from one that may conflict (which the load then examines in full). Values of one
@@ -227,12 +265,21 @@ class BlockParser:
         of a row is ``prefix`` followed by its number."""
         if not rows or len(set(map(len, rows))) != 1 or len(rows[0]) != self.width:
             return None
+        return self.parse_columns(numbers, list(zip(*rows, strict=True)), prefix)
+
+    def parse_columns(
+        self, numbers: Sequence[int], columns: Sequence[Sequence[Cell]], prefix: str
+    ) -> Block | None:
+        """:meth:`parse_block` of the rows given as their ``width`` columns, each as long
+        as ``numbers`` (a reader that cuts text into cells gives them so)."""
         try:
-            return self._parse(numbers, list(zip(*rows, strict=True)), prefix)
+            return self._parse(numbers, columns, prefix)
         except Slow:
             return None
 
-    def _parse(self, numbers: Sequence[int], columns: list[tuple[Cell, ...]], prefix: str) -> Block:
+    def _parse(
+        self, numbers: Sequence[int], columns: Sequence[Sequence[Cell]], prefix: str
+    ) -> Block:
         raise NotImplementedError
 
 
@@ -250,7 +297,7 @@ class _ProvenanceBlock:
         self.sources_of = memo_column(provenance.sources_of)
         self.evidence_of = memo_column(provenance.evidence_of)
 
-    def read(self, columns: list[tuple[Cell, ...]], n: int) -> tuple[Any, Any]:
+    def read(self, columns: Sequence[Sequence[Cell]], n: int) -> tuple[Any, Any]:
         sources: Any = (
             repeat(())
             if self.sources_index is None
@@ -283,29 +330,35 @@ class NodeBlocks(BlockParser):
         self.provenance = _ProvenanceBlock(parser)
         self.name_parts: dict[str, tuple[str, ...]] = {}
 
-    def _parse(self, numbers: Sequence[int], columns: list[tuple[Cell, ...]], prefix: str) -> Block:
+    def _parse(
+        self, numbers: Sequence[int], columns: Sequence[Sequence[Cell]], prefix: str
+    ) -> Block:
         parser = self.parser
         n = len(numbers)
         values = [convert(columns[i]) for i, _, convert in self.converters]
-        props = _props(self.names, values, n)
-        slugs: list[str | None] = (
-            [None] * n if parser.key_index is None else _key_texts(columns[parser.key_index])
-        )
+        present = _present(self.names, values, n)
+        props = _dicts(*present, n)
+        slugs: list[str | None] = [None] * n
+        plain = None  # the keys run together, when all are plain (see _key_texts)
+        if parser.key_index is not None:
+            slugs, plain = _key_texts(columns[parser.key_index])
         owner = parser.owner
         aliases: list[tuple[str, str]] = []
         key_prop = parser.key_prop
         inns = values[self.names.index(key_prop)] if key_prop and key_prop in self.names else None
         if inns is not None and any(isinstance(inn, str) for inn in inns):
             keys = [self._key(slug, inn, aliases) for slug, inn in zip(slugs, inns, strict=True)]
+            plain = None
         else:
-            if None in slugs:
-                raise Slow
             keys = slugs  # type: ignore[assignment]
-            if not _plain_texts(keys):
-                for key in keys:
-                    _check_slug(owner, key)
+            if plain is None:
+                if None in slugs:
+                    raise Slow
+                if not _plain_texts(keys):
+                    for key in keys:
+                        _check_slug(owner, key)
         if parser.private_names:
-            self._check_private(keys, values)
+            self._check_private(keys, values, plain)
         sources, evidence = self.provenance.read(columns, n)
         ids = list(map(parser.id_prefix.__add__, keys))
         records = list(
@@ -318,8 +371,8 @@ class NodeBlocks(BlockParser):
             not hashable and values[j].count(None) != n for j, hashable in enumerate(self.hashable)
         ):
             digests = list(map(props_digest, props))
-        else:  # what props_digest gives for properties without floats and lists
-            digests = list(map(hash, map(tuple, map(dict.items, props))))
+        else:
+            digests = _plain_digests(props, *present)
         return Block(0, records, digests)
 
     def _key(self, slug: str | None, inn: Any, aliases: list[tuple[str, str]]) -> str:
@@ -336,10 +389,12 @@ class NodeBlocks(BlockParser):
         _check_slug(self.parser.owner, slug)
         return slug
 
-    def _check_private(self, keys: list[str], values: list[list[Any]]) -> None:
+    def _check_private(self, keys: list[str], values: list[list[Any]], joined: str | None) -> None:
         """``private_key_problem`` for every row (a private person's key carrying their
         name): Slow where it holds. The words of a name are worked out once per name, and
-        compared with the keys one word position at a time over the whole block."""
+        compared with the keys one word position at a time over the whole block, as many
+        positions as the block's longest name has words (``zip_longest`` lines them up in
+        one step, filling with a text no slug contains)."""
         names = self.names
         if "name" not in names:
             return
@@ -348,29 +403,25 @@ class NodeBlocks(BlockParser):
         if None in parts:  # a name not seen yet (or a row without a name)
             for i, name in enumerate(person_names):
                 if parts[i] is None:
-                    parts[i] = _NO_PARTS if name is None else self._parts_of(name)
+                    parts[i] = () if name is None else self._parts_of(name)
         if "public" in names:
             public = values[names.index("public")]
             if True in public:
-                parts = [_NO_PARTS if p is True else w for w, p in zip(parts, public, strict=True)]
-        joined = "".join(keys)
+                parts = [() if p is True else w for w, p in zip(parts, public, strict=True)]
+        if joined is None:
+            joined = "".join(keys)
         if joined.isascii() and joined.isalnum():
-            slugs = list(map(str.lower, keys))
+            # lowercase already (staff numbers, hashes): the keys are their own slugs;
+            # lowering each key (a new string each) cost more than the rest of this check
+            slugs = keys if joined.lower() == joined else list(map(str.lower, keys))
         else:
             slugs = list(map(_slug, keys))
-        longest = max(map(len, parts))
-        for position in range(min(longest, _PARTS_AT_ONCE)):
-            if any(map(operator.contains, slugs, map(itemgetter(position), parts))):
+        for words in zip_longest(*parts, fillvalue=_NOT_IN_A_SLUG):
+            if any(map(operator.contains, slugs, words)):
                 raise Slow
-        if longest > _PARTS_AT_ONCE:
-            for slug, words in zip(slugs, parts, strict=True):
-                if any(word in slug for word in words[_PARTS_AT_ONCE:]):
-                    raise Slow
 
     def _parts_of(self, name: str) -> tuple[str, ...]:
         parts = _name_parts(name)
-        if len(parts) < _PARTS_AT_ONCE:
-            parts += (_NOT_IN_A_SLUG,) * (_PARTS_AT_ONCE - len(parts))
         if len(self.name_parts) >= _NAME_PARTS_LIMIT:
             self.name_parts.clear()
         self.name_parts[name] = parts
@@ -425,7 +476,9 @@ class RelationshipBlocks(BlockParser):
             self.converters[rt.name] = found
         return found
 
-    def _parse(self, numbers: Sequence[int], columns: list[tuple[Cell, ...]], prefix: str) -> Block:
+    def _parse(
+        self, numbers: Sequence[int], columns: Sequence[Sequence[Cell]], prefix: str
+    ) -> Block:
         parser = self.parser
         n = len(numbers)
         aliases = parser.resolver.key_aliases
@@ -450,7 +503,7 @@ class RelationshipBlocks(BlockParser):
         if parser.key_index is None:
             keys: Any = repeat("")
         else:
-            keys = [k or "" for k in _key_texts(columns[parser.key_index])]
+            keys = [k or "" for k in _key_texts(columns[parser.key_index])[0]]
         records = list(
             zip(
                 sources_,
@@ -467,7 +520,7 @@ class RelationshipBlocks(BlockParser):
         return Block(1, records, None)
 
     def _props(
-        self, rt: RelationshipType, columns: list[tuple[Cell, ...]], n: int
+        self, rt: RelationshipType, columns: Sequence[Sequence[Cell]], n: int
     ) -> list[dict[str, Value]]:
         names: list[str] = []
         values: list[list[Any]] = []
@@ -498,12 +551,16 @@ def _ends(cells: Sequence[Cell], aliases: dict[str, str]) -> tuple[list[str], li
         if " " not in joined:  # nothing to strip, no space in a key
             ids: list[str] = list(cells)  # type: ignore[arg-type]
             kind, colon, _ = ids[0].partition(":")
-            prefix = kind + colon
+            # Every end starts with the first one's kind, and none is that alone (a key is
+            # not empty): seen in the ends one a line (printable text has no line feed),
+            # by two searches instead of a method call and a comparison an end.
+            lines = "\n" + "\n".join(ids) + "\n"
+            start = "\n" + kind + colon
             if (
                 colon
                 and kind in NODE_KIND_BY_NAME
-                and all(map(str.startswith, ids, repeat(prefix)))
-                and prefix not in ids  # a key is not empty
+                and lines.count(start) == len(ids)
+                and start + "\n" not in lines
             ):
                 return (list(map(aliases.get, ids, ids)) if aliases else ids), kind
         else:

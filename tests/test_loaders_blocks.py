@@ -147,6 +147,9 @@ def test_a_private_persons_key_with_their_name_leaves_the_block_path(tmp_path: P
         (["Person:p1", "Persona:p2", "Person:p3"], False),  # an unknown kind
         (["Person:p1", "Person:p 2", "Person:p3"], False),  # a space in a key
         (["Person:p1", "Person:p2", "p3"], False),  # no kind
+        (["Person:p1", "xPerson:p2", "Person:p3"], False),  # the kind inside, not first
+        (["Person:p1", "Person:p2", "Person:"], False),  # the last end's key empty
+        (["Person:", "Person:p2", "Person:p3"], False),  # the first end's
     ],
 )
 def test_relationship_ends_are_checked_by_kind_a_block_at_a_time(
@@ -235,3 +238,96 @@ def test_rows_in_blocks_are_written_in_the_batches_rows_one_by_one_make() -> Non
         blocks.flush()
         assert by_block == by_row
         assert blocks.rows == one_by_one.rows == 24
+
+
+@pytest.mark.parametrize("xlsx", [False, True])
+@pytest.mark.parametrize(
+    ("public", "sources", "evidence"),
+    [
+        ("false", "bench", "reported"),  # each column one value throughout
+        ("да", "bench; s2", " alleged "),  # converted, not kept as typed
+        ("true", "", ""),  # blank throughout
+        ("maybe", "bench", "reported"),  # one bad value throughout: reported on every row
+        ("false", "bench", "rumour"),
+    ],
+)
+def test_a_column_of_one_value_throughout_gives_what_each_row_gives(
+    tmp_path: Path, xlsx: bool, public: str, sources: str, evidence: str
+) -> None:
+    """A column whose cells are one text throughout is converted once for the block (see
+    ``memo_column``); the records, and the problems of the rows, are those of the rows one
+    by one (a workbook's yes/no cells are not text, and take the per-cell way)."""
+    rows = [["key", "name", "public", "sources", "evidence"]]
+    rows += [[f"p{i}", f"Name Q{i}", public, sources, evidence] for i in range(300)]
+    table = _tables(tmp_path, "persons", rows, xlsx)
+    data = list(table.rows)
+    block_side, row_side = compile_table(table, Resolver()), compile_table(table, Resolver())
+    assert isinstance(block_side, RowParser) and isinstance(row_side, RowParser)
+    got, taken = _by_blocks(block_side, data, 128)
+    assert got == _one_by_one(row_side, data)
+    good = public != "maybe" and evidence != "rumour"
+    assert taken == (3 if good else 0)
+    assert all(not bad for _, bad in got) == good
+
+
+@pytest.mark.parametrize("position", [0, 1, 3, 4, 6])
+@pytest.mark.parametrize("public", ["false", "true"])
+@pytest.mark.parametrize("key", ["x-{}-1", "x{}1", "X{}1"])
+def test_a_private_key_with_any_word_of_the_name_is_found_in_a_block(
+    tmp_path: Path, position: int, public: str, key: str
+) -> None:
+    """Names of different lengths in one block: a key carrying the word at any position
+    of a private person's name sends the block row by row, where it is reported; a public
+    person's key may carry it."""
+    words = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf"]
+    rows = [["key", "name", "public"]]
+    rows += [[f"k{i}", " ".join(words[: 1 + i % 7]) + f" Q{i}", "false"] for i in range(40)]
+    word = words[position].upper() if key.startswith("X") else words[position].lower()
+    rows.append([key.format(word), " ".join(words), public])
+    rows += [[f"m{i}", f"Mike Q{i}", "false"] for i in range(10)]
+    table = _tables(tmp_path, "persons", rows, False)
+    data = list(table.rows)
+    block_side, row_side = compile_table(table, Resolver()), compile_table(table, Resolver())
+    assert isinstance(block_side, RowParser) and isinstance(row_side, RowParser)
+    got, taken = _by_blocks(block_side, data, 256)
+    assert got == _one_by_one(row_side, data)
+    assert taken == (public == "true")
+    problems = [bad for _, bad in got if bad]
+    if public == "false":
+        [[(column, _, reason)]] = problems
+        assert column == "key" and "must not contain their name" in reason
+    else:
+        assert not problems
+
+
+def test_a_block_of_several_relationship_types_is_counted_by_type(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A block whose rows are of several types (or cite several source lists, one of
+    them missing) is counted, and its references settled, as its rows one by one are."""
+    paths = [
+        _csv(tmp_path, "sources", [["key", "title"], ["rep", "R"], ["leak", "L"]]),
+        _csv(tmp_path, "authorities", [["key", "name"], ["dep", "Department"]]),
+        _csv(tmp_path, "institutions", [["key", "name"], *([f"s{i}", f"S{i}"] for i in range(9))]),
+        _csv(tmp_path, "persons", [["key", "name"], *([f"p{i}", f"Q{i}"] for i in range(30))]),
+        _csv(
+            tmp_path,
+            "relationships",
+            [
+                ["from", "type", "to", "sources"],
+                *(
+                    [f"Person:p{i}", "WORKS_AT", f"Institution:s{i % 9}", "rep" if i < 29 else "x"]
+                    if i % 3
+                    else [f"Institution:s{i % 9}", "SUBORDINATE_TO", "Authority:dep", "leak"]
+                    for i in range(30)
+                ),
+            ],
+        ),
+    ]
+    by_blocks = load_files(paths, None, dry_run=True, skip_invalid=True)
+    assert by_blocks.counts()["WORKS_AT"] == 19 and by_blocks.counts()["SUBORDINATE_TO"] == 10
+    [problem] = by_blocks.skipped
+    assert (problem.row, problem.column, problem.value) == (31, "sources", "Source:x")
+    monkeypatch.setattr(loaders.load, "block_parser", lambda parser: None)
+    by_rows = load_files(paths, None, dry_run=True, skip_invalid=True)
+    assert by_rows.counts() == by_blocks.counts() and by_rows.skipped == by_blocks.skipped

@@ -63,6 +63,10 @@ def test_every_problem_is_reported_at_once_and_nothing_is_written(
     assert "neither in this load" in found["relationships.csv", 3, "to"].reason  # endpoint
     assert "cannot start at an Authority" in found["relationships.csv", 4, "from"].reason
     assert "own row has a problem" in found["relationships.csv", 5, "from"].reason
+    # the row named is the one that would have defined the node (it cites a missing source)
+    assert found["relationships.csv", 5, "from"].reason.endswith(
+        ": institutions.csv [institutions] row 5"
+    )
     assert len(e.value.problems) == 7
     assert store.stats().node_count == 0 and store.version() == 0
 
