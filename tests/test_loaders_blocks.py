@@ -16,7 +16,7 @@ from graph_service.storage.sqlite import SqliteStore
 from loaders.background_write import RowBatches
 from loaders.load import load_files
 from loaders.problems import LoadRejected
-from loaders.reading import Cell
+from loaders.reading import Cell, Table
 from loaders.template_blocks import block_parser, props_digest
 from loaders.template_format import Packed, Resolver, RowParser, compile_table
 from tests.test_loaders_bulk_write import contents, outcome, write_files
@@ -84,6 +84,17 @@ def _by_blocks(
 
 def _one_by_one(parser: RowParser, rows: list[tuple[int, list[Cell]]]) -> list[Any]:
     return [parser.parse_packed(n, list(r), f"f#s!{n}") for n, r in rows]
+
+
+def _both_ways(table: Table, size: int) -> tuple[list[tuple[list[Packed], list[Any]]], int]:
+    """A table's rows by blocks of ``size`` (what ``_by_blocks`` gives), checked equal to
+    the same rows one by one, each way with a resolver of its own."""
+    data = list(table.rows)
+    block_side, row_side = compile_table(table, Resolver()), compile_table(table, Resolver())
+    assert isinstance(block_side, RowParser) and isinstance(row_side, RowParser)
+    got, taken = _by_blocks(block_side, data, size)
+    assert got == _one_by_one(row_side, data)
+    return got, taken
 
 
 @pytest.mark.parametrize("xlsx", [False, True])
@@ -161,11 +172,7 @@ def test_relationship_ends_are_checked_by_kind_a_block_at_a_time(
     mixed = [["from", "type", "to"], *([end, "SUBORDINATE_TO", "Authority:a"] for end in ends)]
     for name, sheet in (("relationships", rows), ("relationships_mixed", mixed)):
         table = _tables(tmp_path, name, sheet, False)
-        data = list(table.rows)
-        block_side, row_side = compile_table(table, Resolver()), compile_table(table, Resolver())
-        assert isinstance(block_side, RowParser) and isinstance(row_side, RowParser)
-        got, taken = _by_blocks(block_side, data, 256)
-        assert got == _one_by_one(row_side, data)
+        got, taken = _both_ways(table, 256)
         if name == "relationships":
             assert taken == int(takes_block_path)
             assert all(not bad for _, bad in got) == takes_block_path
@@ -260,11 +267,7 @@ def test_a_column_of_one_value_throughout_gives_what_each_row_gives(
     rows = [["key", "name", "public", "sources", "evidence"]]
     rows += [[f"p{i}", f"Name Q{i}", public, sources, evidence] for i in range(300)]
     table = _tables(tmp_path, "persons", rows, xlsx)
-    data = list(table.rows)
-    block_side, row_side = compile_table(table, Resolver()), compile_table(table, Resolver())
-    assert isinstance(block_side, RowParser) and isinstance(row_side, RowParser)
-    got, taken = _by_blocks(block_side, data, 128)
-    assert got == _one_by_one(row_side, data)
+    got, taken = _both_ways(table, 128)
     good = public != "maybe" and evidence != "rumour"
     assert taken == (3 if good else 0)
     assert all(not bad for _, bad in got) == good
@@ -286,11 +289,7 @@ def test_a_private_key_with_any_word_of_the_name_is_found_in_a_block(
     rows.append([key.format(word), " ".join(words), public])
     rows += [[f"m{i}", f"Mike Q{i}", "false"] for i in range(10)]
     table = _tables(tmp_path, "persons", rows, False)
-    data = list(table.rows)
-    block_side, row_side = compile_table(table, Resolver()), compile_table(table, Resolver())
-    assert isinstance(block_side, RowParser) and isinstance(row_side, RowParser)
-    got, taken = _by_blocks(block_side, data, 256)
-    assert got == _one_by_one(row_side, data)
+    got, taken = _both_ways(table, 256)
     assert taken == (public == "true")
     problems = [bad for _, bad in got if bad]
     if public == "false":
