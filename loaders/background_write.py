@@ -187,6 +187,7 @@ class BackgroundWriter:
                 self._reap(timeout=60)
             else:
                 reaper = threading.Thread(target=self._reap, name="writer-checkpoint", daemon=True)
+                _checkpointing[:] = [t for t in _checkpointing if t.is_alive()]  # done: forget
                 _checkpointing.append(reaper)
                 reaper.start()
 

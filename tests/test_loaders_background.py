@@ -215,3 +215,21 @@ def test_the_writer_runs_this_code_wherever_the_load_starts(
     result = load_files(write_clean_files(tmp_path / "in"), store, background=True)
     assert result.written_ahead
     assert result.counts()["Person"] == 40
+
+
+def test_a_long_running_process_forgets_writers_that_have_ended(tmp_path: Path) -> None:
+    """Each written-ahead load leaves a thread reaping its writer; a process that loads
+    again and again (and never calls wait_for_checkpoints) keeps only those still running."""
+    from loaders import background_write
+
+    assert wait_for_checkpoints(timeout=60)
+    paths = write_clean_files(tmp_path / "in")
+    for i in range(3):
+        store = SqliteStore(tmp_path / f"store-{i}.db")
+        assert load_files(paths, store, background=True).written_ahead
+        store.close()
+        for reaper in list(background_write._checkpointing):
+            reaper.join(60)  # ended, but not waited for through wait_for_checkpoints
+    assert len(background_write._checkpointing) == 1
+    assert wait_for_checkpoints(timeout=60)
+    assert not background_write._checkpointing
