@@ -307,10 +307,10 @@ class _Records:
         first: list[str] = cut[0][0]
         return first
 
-    def pieces(self, width: int | None, size: int) -> Iterator[tuple[list[Any], int]]:
-        """The records after the header, a piece at a time, as :func:`_cut` gives them;
-        ``csv.reader``'s in lists of ``size``. A record that does not parse raises
-        LoadError naming its row."""
+    def pieces(self, width: int | None, size: int) -> Iterator[tuple[list[Any], int, int]]:
+        """The records after the header, a piece at a time, as :func:`_cut` gives them,
+        with how many records the piece holds; ``csv.reader``'s in lists of ``size``. A
+        record that does not parse raises LoadError naming its row."""
         if self.reader is None:
             for text in self.texts:
                 cut = _cut(text, self.delimiter, width)
@@ -321,7 +321,7 @@ class _Records:
                 n = len(part) // cells if cells else len(part)
                 self.lines_cut += n
                 self.records += n
-                yield cut
+                yield part, cells, n
         if self.reader is None:
             return
         while True:
@@ -336,7 +336,7 @@ class _Records:
             if not block:
                 return
             self.records += len(block)
-            yield block, 0
+            yield block, 0, len(block)
 
 
 def _read_csv(path: Path) -> Table | None:
@@ -368,9 +368,9 @@ def _read_csv(path: Path) -> Table | None:
     def rows() -> Iterator[tuple[int, list[Cell]]]:
         number = 2
         try:
-            for part, _ in records.pieces(None, _ROW_BATCH):
+            for part, _, n in records.pieces(None, _ROW_BATCH):
                 yield from zip(itertools.count(number), part)
-                number += len(part)
+                number += n
         finally:
             raw.close()
 
@@ -382,8 +382,7 @@ def _read_csv(path: Path) -> Table | None:
     def column_blocks(count: int, width: int | None) -> Iterator[ColumnBlock]:
         number = 2
         try:
-            for part, cells in records.pieces(width, count):
-                n = len(part) // cells if cells else len(part)
+            for part, cells, n in records.pieces(width, count):
                 for at in range(0, n, count):
                     if cells:
                         start, stop = at * cells, min(at + count, n) * cells

@@ -274,12 +274,16 @@ def test_unreadable_csv_is_a_clear_error(
     assert store.stats().node_count == 0
 
 
-def test_zero_byte_xlsx_is_a_clear_error(tmp_path: Path, store: SqliteStore) -> None:
-    path = tmp_path / "book.xlsx"
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls"])
+def test_zero_byte_workbook_is_a_clear_error(
+    tmp_path: Path, store: SqliteStore, suffix: str
+) -> None:
+    path = tmp_path / f"book{suffix}"
     path.write_bytes(b"")
     with pytest.raises(LoadRejected) as e:
         load_files([path], store)
     assert "empty" in e.value.problems[0].reason
+    assert store.stats().node_count == 0
 
 
 def test_csv_is_streamed_with_spreadsheet_row_numbers(tmp_path: Path) -> None:

@@ -101,15 +101,6 @@ def test_xls_with_only_empty_sheets_is_refused(tmp_path: Path, store: SqliteStor
     assert store.stats().node_count == 0
 
 
-def test_zero_byte_xls_is_a_clear_error(tmp_path: Path, store: SqliteStore) -> None:
-    path = tmp_path / "book.xls"
-    path.write_bytes(b"")
-    with pytest.raises(LoadRejected) as e:
-        load_files([path], store)
-    assert "empty" in e.value.problems[0].reason
-    assert store.stats().node_count == 0
-
-
 def test_xls_formula_cell_is_refused(tmp_path: Path, store: SqliteStore) -> None:
     path = write_xls(
         tmp_path / "book.xls",
